@@ -1,0 +1,180 @@
+"""Image sources and batch feeding for the estimators.
+
+X reaches the estimators either as an array of images or as an array of file paths.
+Both are wrapped in a *source* with one method, ``take(indices)``, returning a uint8 or
+float batch of shape ``(len(indices), H, W, C)``. Training and prediction only ever
+index sources batch by batch, so the model sees one batch in float at a time and a
+dataset larger than memory can be streamed from disk.
+"""
+
+import os
+from concurrent.futures import ThreadPoolExecutor
+
+import keras
+import numpy as np
+
+from skbreast._imageio import read_images
+
+
+def is_path_input(X):
+    """Whether ``X`` is a 1-D collection of image file paths (str or path-like)."""
+    if isinstance(X, (str, os.PathLike)):
+        return False
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
+    if getattr(X, "ndim", None) != 1:
+        return False
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("U", "S"):
+        return True
+    if kind == "O":
+        values = np.asarray(X)
+        return len(values) > 0 and all(
+            isinstance(p, (str, os.PathLike)) for p in values
+        )
+    return False
+
+
+def as_path_array(X):
+    """Return the paths of ``X`` as a 1-D array of ``str``."""
+    return np.asarray([os.fspath(p) for p in X], dtype=object)
+
+
+class ArraySource:
+    """Images held in memory, indexed without conversion."""
+
+    def __init__(self, images):
+        self.images = images
+        self.image_shape = tuple(images.shape[1:])
+        self.dtype = images.dtype
+
+    def __len__(self):
+        return len(self.images)
+
+    def take(self, indices):
+        return self.images[indices]
+
+
+class PathSource:
+    """Image files decoded (and resized to ``image_shape``) when a batch is taken."""
+
+    def __init__(self, paths, image_shape):
+        self.paths = paths
+        self.image_shape = tuple(image_shape)
+        self.dtype = np.dtype(np.uint8)
+
+    def __len__(self):
+        return len(self.paths)
+
+    def take(self, indices):
+        height, width, channels = self.image_shape
+        return read_images(
+            list(self.paths[indices]), (height, width), channels=channels
+        )
+
+
+class TrainingBatches(keras.utils.PyDataset):
+    """Batches ``(x, y, sample_weight)`` of the samples ``indices`` of a source.
+
+    Parameters
+    ----------
+    source : ArraySource or PathSource
+        Where the images come from.
+    indices : ndarray of int
+        The samples of ``source`` to iterate over.
+    y : ndarray of shape (n_samples,) or (n_samples, 1)
+        Encoded targets of all samples of ``source``.
+    sample_weight : ndarray of shape (n_samples,)
+        Weights of all samples of ``source``.
+    batch_size : int
+        Samples per batch; the last batch may be smaller.
+    rng : numpy.random.Generator or None
+        Shuffles the order at the start of every epoch; None keeps it fixed.
+    """
+
+    def __init__(self, source, indices, y, sample_weight, batch_size, rng=None):
+        # File decoding releases the GIL, so threads overlap it with training; array
+        # indexing is faster than the hand-off between threads.
+        workers = min(4, os.cpu_count() or 1) if isinstance(source, PathSource) else 1
+        super().__init__(workers=workers, use_multiprocessing=False)
+        self.source = source
+        self.indices = np.asarray(indices)
+        self.y = y
+        self.sample_weight = sample_weight
+        self.batch_size = int(batch_size)
+        self.rng = rng
+        self.order = self._new_order()
+
+    def _new_order(self):
+        if self.rng is None:
+            return self.indices
+        return self.indices[self.rng.permutation(len(self.indices))]
+
+    def __len__(self):
+        return -(-len(self.indices) // self.batch_size)
+
+    def __getitem__(self, i):
+        batch = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        # Sorted indices read memory-mapped arrays and file lists in storage order;
+        # the order of samples inside one batch does not change the gradient.
+        batch = np.sort(batch)
+        return self.source.take(batch), self.y[batch], self.sample_weight[batch]
+
+    def on_epoch_end(self):
+        self.order = self._new_order()
+
+
+def predict_in_batches(model, source, batch_size):
+    """Run ``model`` over every image of ``source``; return float64 outputs.
+
+    Every batch is padded to ``batch_size``, so the model is traced once whatever the
+    number of images and each image's result does not depend on how many others are
+    predicted with it. With a path source, the next batch is decoded in a background
+    thread while the model runs on the current one.
+    """
+    n = len(source)
+    starts = range(0, n, batch_size)
+    outputs = None
+
+    def load(start):
+        batch = source.take(np.arange(start, min(n, start + batch_size)))
+        if len(batch) < batch_size:
+            pad = np.zeros((batch_size - len(batch), *batch.shape[1:]), batch.dtype)
+            batch = np.concatenate([batch, pad])
+        return batch
+
+    prefetch = isinstance(source, PathSource) and n > batch_size
+    with ThreadPoolExecutor(max_workers=1) if prefetch else _NoPool() as pool:
+        pending = pool.submit(load, 0) if n else None
+        for start in starts:
+            batch = pending.result()
+            nxt = start + batch_size
+            pending = pool.submit(load, nxt) if nxt < n else None
+            out = np.asarray(model.predict_on_batch(batch), dtype=np.float64)
+            if outputs is None:
+                outputs = np.empty((n, *out.shape[1:]), dtype=np.float64)
+            outputs[start : start + batch_size] = out[: min(batch_size, n - start)]
+    return outputs
+
+
+class _Done:
+    """A finished future, for the synchronous path of ``predict_in_batches``."""
+
+    def __init__(self, value):
+        self.value = value
+
+    def result(self):
+        return self.value
+
+
+class _NoPool:
+    """Runs submitted calls at once; stands in for an executor when prefetch is off."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def submit(self, fn, *args):
+        return _Done(fn(*args))

@@ -1,0 +1,83 @@
+"""Docstring sections shared by the estimators, so their documentation cannot drift."""
+
+INPUT_SHAPE = """\
+input_shape : tuple of int or None, default=None
+        ``(height, width, channels)`` of one image. Needed only for flattened 2-D
+        input whose images are not square, or to fix the size images given as file
+        paths are resized to. See *Input* below."""
+
+TRAINING = """\
+epochs : int, default={epochs}
+        Maximum number of passes over the training data.
+    batch_size : int, default=32
+        Images per gradient step.
+    optimizer : str, keras optimizer class or instance, default="adam"
+        The optimizer; a fresh copy is made for every fit.
+    learning_rate : float, default={learning_rate}
+        Learning rate, overriding the optimizer's own.
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, keyed by label; "balanced" weights classes inversely
+        to their frequency in the training data. Multiplied with ``sample_weight``.
+    early_stopping : bool or "auto", default="auto"
+        Hold out a stratified ``validation_fraction`` of the training data (drawn
+        inside every fit, so cross-validation folds never leak into it), stop when the
+        validation loss has not improved for ``n_iter_no_change`` epochs and restore
+        the weights of the best epoch. "auto" enables it when the training set has at
+        least 100 images and every class at least 2.
+    validation_fraction : float, default=0.1
+        Share of the training data held out for early stopping.
+    n_iter_no_change : int, default={n_iter_no_change}
+        Epochs without improvement of the validation loss before stopping.
+    rescale : "auto" or float, default="auto"
+        Factor applied to pixel values inside the model. "auto": 1/255 for uint8
+        images, for file paths, and for float arrays whose values lie in [0, 255]
+        with a maximum above 1 (8-bit pixels held as floats); 1.0 otherwise (data
+        already scaled). Fixed at the first fit.
+    warm_start : bool, default=False
+        When True, ``fit`` continues training the fitted model (same classes and
+        image shape) instead of building a new one.
+    callbacks : list of keras.callbacks.Callback or None, default=None
+        Extra Keras callbacks, deep-copied for every fit.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the weights, dropout, the validation split and shuffling: the same
+        seed gives the same probabilities on the same machine and backend.
+    verbose : int, default=0
+        0 is silent, 1 shows a Keras progress bar, 2 one line per epoch."""
+
+ATTRIBUTES = """\
+classes_ : ndarray of shape (n_classes,)
+        Class labels, sorted.
+    model_ : keras.Model
+        The trained Keras model, ending in a ``"logits"`` dense layer and a sigmoid
+        (binary) or softmax ``"probabilities"`` layer.
+    history_ : dict of list of float
+        Per-epoch training loss (``"loss"``) and, with early stopping, validation loss
+        (``"val_loss"``), over all epochs trained so far.
+    n_iter_ : int
+        Number of epochs trained so far (including warm starts and ``partial_fit``).
+    best_epoch_ : int or None
+        The epoch (1-based) whose weights early stopping restored in the last fit;
+        None without early stopping.
+    image_shape_ : tuple of int
+        ``(height, width, channels)`` the model takes.
+    input_scale_ : float
+        The scaling factor resolved from ``rescale``.
+    n_features_in_ : int
+        Values per image, ``height * width * channels``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Column names, when X was a DataFrame with string column names."""
+
+INPUT = """\
+**Input.** ``X`` may be a 4-D array ``(n_samples, height, width, channels)`` (or 3-D
+    for one channel) of uint8 or float; a 2-D array ``(n_samples, n_features)`` of
+    flattened images, so that scikit-learn and imbalanced-learn transformers can work
+    on it; or a 1-D array of image file paths, decoded and resized batch by batch so
+    that folders larger than memory can be used. A 2-D ``X`` is reshaped to
+    ``input_shape`` when given; otherwise to a square RGB image when ``n_features`` is
+    3 times a square, else a square grayscale image when it is a square, else a
+    ``1 x n_features`` single-channel strip (so that generic numeric data works too).
+    uint8 images are never converted as a whole: scaling is the model's first layer.
+
+    **Outputs.** Binary problems use one sigmoid unit: ``predict_proba`` has two
+    columns and ``decision_function`` is 1-D (the logit). More classes use a softmax
+    layer."""

@@ -1,0 +1,28 @@
+import os
+
+# Quiet TensorFlow's C++ start-up notices in test logs; set before anything imports it.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+# Tiny architectures: tests check behaviour, not accuracy, and CI has 2 cores.
+SMALL_CNN = dict(filters=(4,), dense_units=(8,), learning_rate=0.01, random_state=0)
+SMALL_RESNET = dict(
+    filters=(4, 8), blocks_per_stage=1, dropout=0.0, learning_rate=0.01, random_state=0
+)
+
+
+def make_images(n=60, size=8, channels=3, n_classes=2, seed=0, dtype=np.uint8):
+    """Images whose class sets the brightness of a central square: easy to learn."""
+    rng = np.random.RandomState(seed)
+    y = np.arange(n) % n_classes
+    X = rng.randint(0, 90, size=(n, size, size, channels))
+    lo, hi = size // 4, size - size // 4
+    X[:, lo:hi, lo:hi, :] += (y * (160 // max(1, n_classes - 1)))[:, None, None, None]
+    return X.astype(dtype), y
+
+
+@pytest.fixture
+def images():
+    return make_images()
