@@ -36,6 +36,7 @@ from skbreast._data import (
     predict_in_batches,
 )
 from skbreast._imageio import read_image
+from skbreast._sampling import make_resampler
 
 # Stored dtypes that reach the model as they are; anything else (int64, bool, object)
 # is converted to float32. uint8 is never widened: scaling happens inside the model.
@@ -72,6 +73,7 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             Interval(numbers.Real, 0, None, closed="neither"),
         ],
         "warm_start": ["boolean"],
+        "sampler": [HasMethods(["fit_resample"]), None],
         "callbacks": [list, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
@@ -461,6 +463,9 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             validation = TrainingBatches(
                 source, val_indices, targets, weights, _PREDICT_BATCH_SIZE
             )
+        resample = None
+        if self.sampler is not None:
+            resample = make_resampler(self.sampler, classes_[y_encoded])
         train = TrainingBatches(
             source,
             indices,
@@ -468,6 +473,7 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             weights,
             self.batch_size,
             rng=np.random.default_rng(shuffle_seed),
+            resample=resample,
         )
 
         if incremental:

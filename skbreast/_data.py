@@ -90,9 +90,15 @@ class TrainingBatches(keras.utils.PyDataset):
         Samples per batch; the last batch may be smaller.
     rng : numpy.random.Generator or None
         Shuffles the order at the start of every epoch; None keeps it fixed.
+    resample : callable or None
+        ``resample(indices, rng) -> indices``, drawn anew for every epoch (class
+        rebalancing by index, see ``skbreast._sampling``). It must return the same
+        number of indices every time: Keras fixes the steps per epoch.
     """
 
-    def __init__(self, source, indices, y, sample_weight, batch_size, rng=None):
+    def __init__(
+        self, source, indices, y, sample_weight, batch_size, rng=None, resample=None
+    ):
         # File decoding releases the GIL, so threads overlap it with training; array
         # indexing is faster than the hand-off between threads.
         workers = min(4, os.cpu_count() or 1) if isinstance(source, PathSource) else 1
@@ -103,15 +109,20 @@ class TrainingBatches(keras.utils.PyDataset):
         self.sample_weight = sample_weight
         self.batch_size = int(batch_size)
         self.rng = rng
+        self.resample = resample
         self.order = self._new_order()
+        self.epoch_size = len(self.order)
 
     def _new_order(self):
+        indices = self.indices
+        if self.resample is not None:
+            indices = self.resample(indices, self.rng)
         if self.rng is None:
-            return self.indices
-        return self.indices[self.rng.permutation(len(self.indices))]
+            return indices
+        return indices[self.rng.permutation(len(indices))]
 
     def __len__(self):
-        return -(-len(self.indices) // self.batch_size)
+        return -(-self.epoch_size // self.batch_size)
 
     def __getitem__(self, i):
         batch = self.order[i * self.batch_size : (i + 1) * self.batch_size]

@@ -33,6 +33,13 @@ epochs : int, default={epochs}
         images, for file paths, and for float arrays whose values lie in [0, 255]
         with a maximum above 1 (8-bit pixels held as floats); 1.0 otherwise (data
         already scaled). Fixed at the first fit.
+    sampler : imbalanced-learn sampler or None, default=None
+        ``RandomUnderSampler`` or ``RandomOverSampler`` applied to the training
+        images' indices at the start of every epoch, so each epoch sees a fresh
+        rebalanced draw and no image is copied (works for arrays and file paths).
+        Samplers that synthesise or look at pixels (SMOTE, NearMiss, ...) belong in
+        an ``imblearn.pipeline`` on flattened images instead. The validation set
+        for early stopping is not resampled.
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted model (same classes and
         image shape) instead of building a new one.

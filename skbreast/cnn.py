@@ -88,6 +88,7 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         validation_fraction=0.1,
         n_iter_no_change=10,
         rescale="auto",
+        sampler=None,
         warm_start=False,
         callbacks=None,
         random_state=None,
@@ -108,6 +109,7 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.rescale = rescale
+        self.sampler = sampler
         self.warm_start = warm_start
         self.callbacks = callbacks
         self.random_state = random_state

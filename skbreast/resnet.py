@@ -123,6 +123,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         validation_fraction=0.1,
         n_iter_no_change=10,
         rescale="auto",
+        sampler=None,
         warm_start=False,
         callbacks=None,
         random_state=None,
@@ -147,6 +148,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change
         self.rescale = rescale
+        self.sampler = sampler
         self.warm_start = warm_start
         self.callbacks = callbacks
         self.random_state = random_state
