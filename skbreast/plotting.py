@@ -167,14 +167,7 @@ def plot_confusion_matrices(matrices, *, display_labels=None, axes=None):
     """
     from sklearn.metrics import ConfusionMatrixDisplay
 
-    plt = _pyplot()
-    n = len(matrices)
-    if axes is None:
-        fig, axes = plt.subplots(1, n, figsize=(4.6 * n, 4), squeeze=False)
-        axes = axes[0]
-    else:
-        axes = np.atleast_1d(axes)
-        fig = axes[0].figure
+    fig, axes = _model_panels(len(matrices), axes, panel_size=(4.6, 4))
     for ax, (name, cm) in zip(axes, matrices.items()):
         ConfusionMatrixDisplay(np.asarray(cm), display_labels=display_labels).plot(
             ax=ax, cmap="Blues", values_format="d", colorbar=True
@@ -182,6 +175,16 @@ def plot_confusion_matrices(matrices, *, display_labels=None, axes=None):
         ax.set_title(name)
     fig.tight_layout()
     return fig
+
+
+def _model_panels(n, axes, panel_size):
+    """Return ``(fig, axes)``: the caller's axes, or a new row of ``n`` panels."""
+    if axes is not None:
+        axes = np.atleast_1d(axes)
+        return axes[0].figure, axes
+    width, height = panel_size
+    fig, grid = _pyplot().subplots(1, n, figsize=(width * n, height), squeeze=False)
+    return fig, grid[0]
 
 
 def plot_training_curves(histories, *, axes=None):
@@ -209,16 +212,9 @@ def plot_training_curves(histories, *, axes=None):
     >>> [len(ax.get_lines()) for ax in fig.axes]
     [4, 2]
     """
-    plt = _pyplot()
     from matplotlib.ticker import MaxNLocator
 
-    n = len(histories)
-    if axes is None:
-        fig, axes = plt.subplots(1, n, figsize=(5 * n, 3.6), squeeze=False)
-        axes = axes[0]
-    else:
-        axes = np.atleast_1d(axes)
-        fig = axes[0].figure
+    fig, axes = _model_panels(len(histories), axes, panel_size=(5, 3.6))
     for ax, (name, runs) in zip(axes, histories.items()):
         for k, history in enumerate(runs):
             color = _COLORS[k % len(_COLORS)]
