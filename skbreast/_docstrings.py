@@ -71,7 +71,7 @@ classes_ : ndarray of shape (n_classes,)
         The scaling factor resolved from ``rescale``.
     n_features_in_ : int
         Values per image, ``height * width * channels``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Column names, when X was a DataFrame with string column names."""
 
 INPUT = """\

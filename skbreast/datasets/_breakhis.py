@@ -255,12 +255,14 @@ def load_breakhis(
         filenames : ndarray of shape (n_images,), dtype str
             Only when ``return_paths=True``.
         target : ndarray of shape (n_images,), dtype int
+            Class index of every image in ``target_names``.
         target_names : ndarray of str
             ``["benign", "malignant"]`` or the 8 tumour types.
         groups : ndarray of shape (n_images,), dtype str
             Patient of every image (the slide number without section letters);
             pass it as ``groups`` to a group-aware splitter.
         magnification : ndarray of shape (n_images,), dtype int
+            Optical magnification of every image (40, 100, 200 or 400).
         tumor_type : ndarray of shape (n_images,), dtype str
             Full tumour-type name of every image.
         slide : ndarray of shape (n_images,), dtype str

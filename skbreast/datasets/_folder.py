@@ -89,6 +89,7 @@ def load_image_folder(
         n_duplicates : int
             Number of byte-identical files dropped (0 unless ``deduplicate``).
         DESCR : str
+            Description of the folder that was read.
 
     Raises
     ------

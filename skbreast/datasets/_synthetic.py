@@ -170,6 +170,7 @@ def make_patches(
         Dictionary-like object with attributes:
 
         images : ndarray of shape (n_samples, height, width, 3), dtype uint8
+            The generated RGB patches.
         target : ndarray of shape (n_samples,), dtype int
             0 benign, 1 malignant.
         target_names : ndarray of str
