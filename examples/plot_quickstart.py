@@ -5,9 +5,12 @@ Quickstart: train and evaluate a CNN on histopathology patches
 Fit :class:`skbreast.CNNClassifier` on the built-in sample data, split by patient so
 that no patient's patches sit on both sides, and report the clinical metrics.
 
-The sample data is *synthetic* (:func:`skbreast.datasets.make_patches`): it runs
-anywhere in a minute. For real data, replace the loading line with, for example,
-``load_breakhis("BreaKHis_v1", image_size=(50, 50))`` or ``load_idc("IDC_regular")``.
+The sample data is *synthetic* (:func:`skbreast.datasets.make_patches`), and small
+(32x32 pixels) with a small network, so that this runs anywhere in seconds. For real
+data, replace the loading line with, for example,
+``load_breakhis("BreaKHis_v1", image_size=(50, 50))`` or ``load_idc("IDC_regular")``,
+and drop the ``filters``, ``dense_units`` and ``epochs`` settings to train the
+default, larger network (up to 200 epochs with early stopping).
 """
 
 import numpy as np
@@ -17,9 +20,11 @@ from sklearn.model_selection import GroupShuffleSplit
 from skbreast import CNNClassifier
 from skbreast.datasets import make_patches
 
-data = make_patches(n_samples=1000, image_size=(50, 50), random_state=0)
-print(f"{len(data.images)} patches of {data.images.shape[1:]} from "
-      f"{len(np.unique(data.groups))} patients; {data.target.mean():.0%} malignant")
+data = make_patches(n_samples=600, image_size=(32, 32), random_state=0)
+print(
+    f"{len(data.images)} patches of {data.images.shape[1:]} from "
+    f"{len(np.unique(data.groups))} patients; {data.target.mean():.0%} malignant"
+)
 
 # %%
 # Split by patient: patches of one patient are near-duplicates, so an image-level
@@ -30,7 +35,9 @@ train, test = next(
     )
 )
 
-clf = CNNClassifier(epochs=15, random_state=0, verbose=0)
+clf = CNNClassifier(
+    filters=(16, 32, 64), dense_units=(64,), epochs=10, random_state=0, verbose=0
+)
 clf.fit(data.images[train], data.target[train])
 print(f"trained {clf.n_iter_} epochs")
 

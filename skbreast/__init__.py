@@ -9,14 +9,11 @@ import os as _os
 # TensorFlow's C++ start-up chatter (oneDNN and CUDA notices) drowns a user's own
 # output; keep it quiet unless the user asked for something else.
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-# TensorFlow 2.21's oneDNN CPU kernels corrupt the heap (double free, segfault) when
-# a ResNet trains on an odd-sized last batch; the Eigen kernels do not. Users who
-# import TensorFlow first, or set the variable themselves, keep their choice.
-_os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
+from skbreast._persistence import load, save  # noqa: E402
 from skbreast.cnn import CNNClassifier  # noqa: E402
 from skbreast.resnet import ResNetClassifier  # noqa: E402
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["CNNClassifier", "ResNetClassifier", "__version__"]
+__all__ = ["CNNClassifier", "ResNetClassifier", "load", "save", "__version__"]

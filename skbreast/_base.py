@@ -27,6 +27,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from skbreast._checkpoint import EstimatorCheckpoint, TrainingProgress
 from skbreast._data import (
     ArraySource,
     PathSource,
@@ -36,7 +37,17 @@ from skbreast._data import (
     predict_in_batches,
 )
 from skbreast._imageio import read_image
+from skbreast._persistence import encode_params
+from skbreast._precision import (
+    PRECISIONS,
+    dtype_policy,
+    jit_compile_setting,
+    resolve_precision,
+)
+from skbreast._release import released_after_fit
 from skbreast._sampling import make_resampler
+from skbreast._schedules import schedule_callbacks
+from skbreast._threads import limit_framework_threads
 
 # Stored dtypes that reach the model as they are; anything else (int64, bool, object)
 # is converted to float32. uint8 is never widened: scaling happens inside the model.
@@ -49,6 +60,13 @@ _PREDICT_BATCH_SIZE = 128
 # 'auto' early stopping needs this many training images: below it, a held-out
 # tenth is too small to judge an epoch by.
 _AUTO_EARLY_STOPPING_MIN_SAMPLES = 100
+
+# Fitted attributes that validation sets at the start of a fit.
+_VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+# Images smaller than this (height or width) are not augmented: they are numeric
+# data reshaped into strips or tiny squares, where a flip scrambles features.
+_MIN_AUGMENT_SIZE = 8
 
 
 class BaseImageClassifier(ClassifierMixin, BaseEstimator):
@@ -72,9 +90,22 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             StrOptions({"auto"}),
             Interval(numbers.Real, 0, None, closed="neither"),
         ],
+        "flip": ["boolean"],
+        "rotate90": ["boolean"],
+        "stain_jitter": [Interval(numbers.Real, 0, 1, closed="both")],
+        "zoom": [Interval(numbers.Real, 0, 1, closed="left")],
+        "tta": ["boolean"],
+        "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "warm_start": ["boolean"],
         "sampler": [HasMethods(["fit_resample"]), None],
         "callbacks": [list, None],
+        "checkpoint_dir": [str, os.PathLike, None],
+        "n_threads": [
+            Interval(numbers.Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
+        "precision": [StrOptions(set(PRECISIONS))],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
     }
@@ -83,6 +114,17 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
     def _build_model(self, input_shape, n_outputs, input_scale, seed):
         """Return the uncompiled Keras model; implemented by subclasses."""
         raise NotImplementedError
+
+    def _augmentation(self, image_shape):
+        """Return the builder's augmentation keywords for images of ``image_shape``."""
+        if min(image_shape[:2]) < _MIN_AUGMENT_SIZE:
+            return dict(flip=False, rotate90=False, stain_jitter=0.0, zoom=0.0)
+        return dict(
+            flip=bool(self.flip),
+            rotate90=bool(self.rotate90),
+            stain_jitter=float(self.stain_jitter),
+            zoom=float(self.zoom),
+        )
 
     def _training_phases(self, model, epochs):
         """Return ``[(n_epochs, learning_rate, prepare), ...]`` for a fresh model.
@@ -124,6 +166,18 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
         -------
         self : object
             The fitted estimator.
+
+        Notes
+        -----
+        An exception during training, or Ctrl-C (``KeyboardInterrupt``), is always
+        raised again. The estimator is then left as it was before the call:
+        unfitted, or with its previous fit intact (fitted attributes are set
+        together at the end of a fit, and a warm start's weights and optimizer state
+        are put back). One exception: when early stopping was active and at least
+        one epoch was validated, the estimator is left fitted with the weights of
+        the best epoch so far, and a ``UserWarning`` says at which epoch training
+        was interrupted and which epoch's weights were restored. With
+        ``checkpoint_dir``, the last finished epoch is also on disk.
         """
         self._validate_params()
         incremental = bool(self.warm_start) and self.__sklearn_is_fitted__()
@@ -234,6 +288,12 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
 
         if isinstance(X, (list, tuple)):
             X = np.asarray(X)
+        if getattr(getattr(X, "dtype", None), "kind", None) in ("M", "m"):
+            # scikit-learn would silently turn dates into numbers.
+            raise TypeError(
+                f"X has dtype {X.dtype}; images must be numeric arrays (uint8, "
+                "integer or float) or a 1-D array of image file paths."
+            )
         # Objects without ndim (array-likes exposing __array__) go straight to
         # scikit-learn's validation, which accepts 2-D data only.
         ndim = getattr(X, "ndim", 2)
@@ -266,6 +326,8 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             X, y = validate_data(self, X, y, **check_params)
         else:
             X = validate_data(self, X, **check_params)
+        if X.dtype == np.float64 and X.size:
+            _check_float32_range(X)
 
         if image_shape is None:
             image_shape = self._flat_image_shape(X.shape[1]) if reset else None
@@ -277,6 +339,11 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
 
     def _validate_paths(self, X, y, *, reset, fitting):
         paths = as_path_array(X)
+        if len(paths) == 0:
+            raise ValueError(
+                "Found array with 0 sample(s) (shape=(0,)) while a minimum of 1 is "
+                f"required by {type(self).__name__}."
+            )
         if fitting:
             if y is None:
                 raise ValueError(
@@ -431,11 +498,36 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
             if n_classes == 2
             else "sparse_categorical_crossentropy"
         )
-        model.compile(optimizer=self._make_optimizer(learning_rate), loss=loss)
+        model.compile(
+            optimizer=self._make_optimizer(learning_rate),
+            loss=loss,
+            jit_compile=jit_compile_setting(),
+        )
 
-    def _fit(
+    def _fit(self, X, y, sample_weight, **kwargs):
+        # Validation records n_features_in_ (and feature_names_in_) before training.
+        # Unless the fit committed a fitted state (it then sets a new history_), a
+        # failed or interrupted fit puts them back, so that a fitted estimator keeps
+        # its previous state intact and an unfitted one stays unfitted.
+        before = {k: v for k, v in vars(self).items() if k in _VALIDATION_ATTRIBUTES}
+        history = self.__dict__.get("history_")
+        try:
+            with released_after_fit():
+                return self._fit_unguarded(X, y, sample_weight, **kwargs)
+        except BaseException:
+            if self.__dict__.get("history_") is history:
+                for name in _VALIDATION_ATTRIBUTES:
+                    if name in before:
+                        setattr(self, name, before[name])
+                    else:
+                        self.__dict__.pop(name, None)
+            raise
+
+    def _fit_unguarded(
         self, X, y, sample_weight, *, epochs, incremental, classes, allow_early_stopping
     ):
+        # Before anything runs a TensorFlow operation: its pools are fixed after.
+        limit_framework_threads(self.n_threads)
         source, y = self._validate_images(X, y, reset=not incremental, fitting=True)
         classes_, y_encoded = self._encode_labels(y, classes, incremental)
         n_classes = len(classes_)
@@ -460,8 +552,16 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
                 stratify=y_encoded,
                 random_state=split_seed,
             )
+            # Equal batches of at most _PREDICT_BATCH_SIZE: one trace of the test
+            # step, and fewer than one padding image per batch.
+            n_batches = -(-len(val_indices) // _PREDICT_BATCH_SIZE)
             validation = TrainingBatches(
-                source, val_indices, targets, weights, _PREDICT_BATCH_SIZE
+                source,
+                val_indices,
+                targets,
+                weights,
+                -(-len(val_indices) // n_batches),
+                pad="zero_weight",
             )
         resample = None
         if self.sampler is not None:
@@ -479,19 +579,52 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
         if incremental:
             model = self.model_
             input_scale = self.input_scale_
+            precision = getattr(self, "precision_", "float32")
             phases = [(epochs, None, None)]  # keep the compiled optimizer state
             history = {k: list(v) for k, v in self.history_.items()}
             done = self.n_iter_
         else:
             input_scale = self._resolve_input_scale(source)
-            model = self._build_model(
-                source.image_shape,
-                1 if n_classes == 2 else n_classes,
-                input_scale,
-                model_seed,
-            )
+            precision = resolve_precision(self.precision)
+            # The policy applies to this model's layers only; each layer records
+            # it, so the saved model keeps it.
+            with dtype_policy(precision):
+                model = self._build_model(
+                    source.image_shape,
+                    1 if n_classes == 2 else n_classes,
+                    input_scale,
+                    model_seed,
+                )
             phases = self._training_phases(model, epochs)
             history, done = {}, 0
+
+        # A warm start trains the fitted model in place: keep its weights and
+        # optimizer state to put back if this fit is interrupted.
+        variables_before = _snapshot_variables(model) if incremental else None
+        progress = TrainingProgress(history, done)
+
+        def fitted_attributes(n_iter, best_epoch):
+            attributes = {
+                k: v for k, v in vars(self).items() if k in _VALIDATION_ATTRIBUTES
+            }
+            attributes.update(
+                classes_=classes_,
+                image_shape_=tuple(int(d) for d in source.image_shape),
+                input_scale_=input_scale,
+                precision_=precision,
+                history_={k: list(v) for k, v in progress.history.items()},
+                n_iter_=n_iter,
+                best_epoch_=best_epoch,
+            )
+            return attributes
+
+        checkpoint_params = None
+        if self.checkpoint_dir is not None:
+            # Callbacks are Python objects a checkpoint cannot hold; any other
+            # parameter that cannot be stored fails here, before training.
+            checkpoint_params = {**self.get_params(deep=False), "callbacks": None}
+            encode_params(type(self), checkpoint_params)
+            os.makedirs(os.fspath(self.checkpoint_dir), exist_ok=True)
 
         best_epoch = None
         for i, (n_epochs, learning_rate, prepare) in enumerate(phases):
@@ -510,42 +643,100 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
                     restore_best_weights=True,
                 )
                 callbacks.append(stopper)
-            result = model.fit(
-                train,
-                validation_data=validation,
-                initial_epoch=done,
-                epochs=done + n_epochs,
-                callbacks=callbacks,
-                # TrainingBatches shuffles with the seeded generator; Keras' own
-                # shuffle of batch order draws from Python's global `random`.
-                shuffle=False,
-                verbose=self.verbose,
+            callbacks.extend(
+                schedule_callbacks(
+                    self.lr_schedule,
+                    model,
+                    epochs=n_epochs,
+                    steps_per_epoch=len(train),
+                    monitor="loss" if validation is None else "val_loss",
+                    n_iter_no_change=self.n_iter_no_change,
+                )
             )
-            for key, values in result.history.items():
-                history.setdefault(key, []).extend(float(v) for v in values)
-            ran = len(result.history.get("loss", []))
+            # Last, like Keras' own History: they see the logs other callbacks set.
+            callbacks.append(progress)
+            if checkpoint_params is not None:
+                callbacks.append(
+                    EstimatorCheckpoint(
+                        os.fspath(self.checkpoint_dir),
+                        type(self),
+                        checkpoint_params,
+                        lambda best: fitted_attributes(progress.n_iter, best),
+                        stopper,
+                    )
+                )
+            try:
+                model.fit(
+                    train,
+                    validation_data=validation,
+                    initial_epoch=done,
+                    epochs=done + n_epochs,
+                    callbacks=callbacks,
+                    # TrainingBatches shuffles with the seeded generator; Keras' own
+                    # shuffle of batch order draws from Python's global `random`.
+                    shuffle=False,
+                    verbose=self.verbose,
+                )
+            except BaseException as exc:
+                if stopper is not None and stopper.best_weights is not None:
+                    # Interrupted with early stopping after at least one epoch:
+                    # keep the best weights seen so far as a fitted estimator.
+                    model.set_weights(stopper.best_weights)
+                    best = stopper.best_epoch + 1
+                    self._set_fitted(fitted_attributes(progress.n_iter, best), model)
+                    warnings.warn(
+                        f"{type(self).__name__}.fit was interrupted by "
+                        f"{type(exc).__name__} during epoch {progress.n_iter + 1}. The "
+                        f"weights of epoch {best}, the best validation loss so far, "
+                        f"were restored and the estimator is fitted with them "
+                        f"(n_iter_={progress.n_iter}); the {type(exc).__name__} is "
+                        "raised again.",
+                        UserWarning,
+                        stacklevel=4,
+                    )
+                elif variables_before is not None:
+                    _restore_variables(variables_before)
+                raise
             if stopper is not None and stopper.best_weights is not None:
                 # Keras numbers epochs from initial_epoch, so this is absolute.
                 best_epoch = stopper.best_epoch + 1
-            done += ran
+            done = progress.n_iter
 
         # Fitted attributes are set together, after training succeeded, so a failed
         # or interrupted fit never leaves a half-fitted estimator behind.
-        self.classes_ = classes_
-        self.image_shape_ = tuple(int(d) for d in source.image_shape)
-        self.input_scale_ = input_scale
-        self.history_ = history
-        self.n_iter_ = done
-        self.best_epoch_ = best_epoch
+        self._set_fitted(fitted_attributes(done, best_epoch), model)
+        return self
+
+    def _set_fitted(self, attributes, model):
+        for name, value in attributes.items():
+            setattr(self, name, value)
         self._logits_model = _logits_model(model)
         self.model_ = model
-        return self
 
     # ------------------------------------------------------------------ prediction
     def _logits(self, X):
         check_is_fitted(self)
         source, _ = self._validate_images(X, reset=False, fitting=False)
-        return predict_in_batches(self._logits_model, source, _PREDICT_BATCH_SIZE)
+        model = _TTAModel(self._logits_model) if self.tta else self._logits_model
+        logits = predict_in_batches(model, source, _PREDICT_BATCH_SIZE)
+        if not np.isfinite(logits).all():
+            raise ValueError(self._non_finite_message(logits))
+        return logits
+
+    def _non_finite_message(self, logits):
+        bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+        weights_finite = all(np.isfinite(w).all() for w in self.model_.get_weights())
+        reason = (
+            "pixel values far outside the range the model was trained on overflow "
+            "float32 inside the network"
+            if weights_finite
+            else "the model's weights are not finite: its training diverged (try a "
+            "lower learning_rate)"
+        )
+        return (
+            f"The network produced NaN or infinite scores for {len(bad)} of "
+            f"{len(logits)} images (e.g. image {bad[0]}): {reason}."
+        )
 
     # ------------------------------------------------------------------ pickling
     def __getstate__(self):
@@ -560,13 +751,70 @@ class BaseImageClassifier(ClassifierMixin, BaseEstimator):
         model = state.pop("model_", None)
         super().__setstate__(state)
         if model is not None:
+            # Loading runs TensorFlow; a worker's thread budget must be set first.
+            limit_framework_threads(getattr(self, "n_threads", "auto"))
             self.model_ = model.load()
             self._logits_model = _logits_model(self.model_)
+
+
+def _check_float32_range(X):
+    """Refuse float64 values that the float32 networks would turn into infinity."""
+    limit = float(np.finfo(np.float32).max)
+    largest = max(-float(X.min()), float(X.max()))
+    if largest > limit:
+        raise ValueError(
+            f"X contains values of magnitude up to {largest:.3g}, beyond the float32 "
+            f"range (about {limit:.3g}) the networks compute in. Images should hold "
+            "pixel values, e.g. in [0, 255] or [0, 1]."
+        )
+
+
+def _snapshot_variables(model):
+    """Return ``[(variable, value), ...]`` of a model's and its optimizer's state."""
+    variables = list(model.variables)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables += list(optimizer.variables)
+    return [(v, keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
+def _restore_variables(snapshot):
+    for variable, value in snapshot:
+        variable.assign(value)
 
 
 def _logits_model(model):
     """Return a model sharing ``model``'s layers that outputs the logits layer."""
     return keras.Model(model.inputs, model.get_layer("logits").output)
+
+
+class _TTAModel:
+    """Test-time augmentation: a logits model averaged over flips and 90-degree turns.
+
+    ``predict_on_batch`` runs the model on every rotation/reflection of the batch
+    (the 8 of the square's symmetry group, or the 4 flips of a non-square image) and
+    returns the mean logits. Each set of transforms is a group, so the result is the
+    same for an image and any of its transforms. Logits rather than probabilities are
+    averaged: ``decision_function``, ``predict_proba`` and ``predict`` stay one
+    consistent function of them, and a float32 probability saturating at 1.0 cannot
+    tie distinct images.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    def predict_on_batch(self, batch):
+        square = batch.shape[1] == batch.shape[2]
+        views = [batch, np.swapaxes(batch, 1, 2)] if square else [batch]
+        total = None
+        for view in views:
+            for flipped in (view, view[:, ::-1], view[:, :, ::-1], view[:, ::-1, ::-1]):
+                out = np.asarray(
+                    self.model.predict_on_batch(np.ascontiguousarray(flipped)),
+                    dtype=np.float64,
+                )
+                total = out if total is None else total + out
+        return total / (4 * len(views))
 
 
 class _KerasModelBytes:

@@ -76,6 +76,11 @@ class PathSource:
 class TrainingBatches(keras.utils.PyDataset):
     """Batches ``(x, y, sample_weight)`` of the samples ``indices`` of a source.
 
+    Every batch holds exactly ``batch_size`` samples, so the model's train (or test)
+    step is traced once per fit rather than again for a smaller last batch, and
+    TensorFlow's oneDNN CPU kernels never see a ragged, odd-sized batch (some of
+    them corrupt memory on odd batch sizes).
+
     Parameters
     ----------
     source : ArraySource or PathSource
@@ -87,22 +92,45 @@ class TrainingBatches(keras.utils.PyDataset):
     sample_weight : ndarray of shape (n_samples,)
         Weights of all samples of ``source``.
     batch_size : int
-        Samples per batch; the last batch may be smaller.
+        Samples per batch.
     rng : numpy.random.Generator or None
         Shuffles the order at the start of every epoch; None keeps it fixed.
     resample : callable or None
         ``resample(indices, rng) -> indices``, drawn anew for every epoch (class
         rebalancing by index, see ``skbreast._sampling``). It must return the same
         number of indices every time: Keras fixes the steps per epoch.
+    pad : {"repeat", "zero_weight"}, default="repeat"
+        How the last batch is completed. ``"repeat"`` (training): with the first
+        samples of the same epoch's shuffled order, at their full weight, so every
+        sample is seen at least once per epoch. ``"zero_weight"`` (evaluation):
+        with samples of weight 0, the real samples' weights being scaled by
+        ``n_slots / n_samples`` so that Keras' per-batch mean losses, averaged over
+        batches, give exactly the loss of the unpadded samples.
     """
 
     def __init__(
-        self, source, indices, y, sample_weight, batch_size, rng=None, resample=None
+        self,
+        source,
+        indices,
+        y,
+        sample_weight,
+        batch_size,
+        rng=None,
+        resample=None,
+        pad="repeat",
     ):
         # File decoding releases the GIL, so threads overlap it with training; array
-        # indexing is faster than the hand-off between threads.
-        workers = min(4, os.cpu_count() or 1) if isinstance(source, PathSource) else 1
+        # indexing is faster than the hand-off between threads. Only on TensorFlow:
+        # Keras' other trainers peek at the first batch through the thread pool and
+        # leave a batch decoded from the previous epoch's order in its queue, which
+        # the next epoch then consumes (Keras 3.15), so fits lose reproducibility.
+        threaded = (
+            isinstance(source, PathSource) and keras.backend.backend() == "tensorflow"
+        )
+        workers = min(4, os.cpu_count() or 1) if threaded else 1
         super().__init__(workers=workers, use_multiprocessing=False)
+        if pad not in ("repeat", "zero_weight"):
+            raise ValueError(f"pad must be 'repeat' or 'zero_weight', got {pad!r}.")
         self.source = source
         self.indices = np.asarray(indices)
         self.y = y
@@ -110,29 +138,44 @@ class TrainingBatches(keras.utils.PyDataset):
         self.batch_size = int(batch_size)
         self.rng = rng
         self.resample = resample
-        self.order = self._new_order()
+        self.pad = pad
+        self.order, self.slot_scale = self._new_order()
         self.epoch_size = len(self.order)
 
     def _new_order(self):
+        """Return the epoch's padded order and each slot's weight factor."""
         indices = self.indices
         if self.resample is not None:
             indices = self.resample(indices, self.rng)
-        if self.rng is None:
-            return indices
-        return indices[self.rng.permutation(len(indices))]
+        if self.rng is not None:
+            indices = indices[self.rng.permutation(len(indices))]
+        n = len(indices)
+        n_slots = -(-n // self.batch_size) * self.batch_size
+        # np.resize repeats the order cyclically: the first samples fill the gap,
+        # and a set smaller than one batch is repeated as a whole.
+        order = np.resize(indices, n_slots)
+        if self.pad == "repeat" or n_slots == n:
+            return order, None
+        scale = np.zeros(n_slots, dtype=np.float32)
+        scale[:n] = n_slots / n
+        return order, scale
 
     def __len__(self):
-        return -(-self.epoch_size // self.batch_size)
+        return self.epoch_size // self.batch_size
 
     def __getitem__(self, i):
-        batch = self.order[i * self.batch_size : (i + 1) * self.batch_size]
+        window = slice(i * self.batch_size, (i + 1) * self.batch_size)
         # Sorted indices read memory-mapped arrays and file lists in storage order;
         # the order of samples inside one batch does not change the gradient.
-        batch = np.sort(batch)
-        return self.source.take(batch), self.y[batch], self.sample_weight[batch]
+        rank = np.argsort(self.order[window], kind="stable")
+        batch = self.order[window][rank]
+        weights = self.sample_weight[batch]
+        if self.slot_scale is not None:
+            weights = weights * self.slot_scale[window][rank]
+        return self.source.take(batch), self.y[batch], weights
 
     def on_epoch_end(self):
-        self.order = self._new_order()
+        self.order, self.slot_scale = self._new_order()
 
 
 def predict_in_batches(model, source, batch_size):

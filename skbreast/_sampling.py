@@ -16,7 +16,9 @@ _INDEX_SAMPLERS = ("RandomUnderSampler", "RandomOverSampler")
 _PIPELINE_HINT = (
     "Use it in an imbalanced-learn pipeline on flattened images instead: "
     "imblearn.pipeline.make_pipeline({name}(), CNNClassifier(input_shape=(H, W, C))) "
-    "with X of shape (n_samples, H * W * C)."
+    "with X of shape (n_samples, H * W * C). Give SMOTE float32 pixels "
+    "(X.astype('float32')): imbalanced-learn blends uint8 pixels in uint8 "
+    "arithmetic, which wraps around."
 )
 
 

@@ -22,6 +22,8 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
 
     {_docstrings.INPUT}
 
+    {_docstrings.AUGMENTATION_NOTE}
+
     Parameters
     ----------
     {_docstrings.INPUT_SHAPE}
@@ -35,6 +37,7 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         Units of the hidden dense layers.
     dense_dropout : float, default=0.5
         Dropout rate after each hidden dense layer.
+    {_docstrings.AUGMENTATION.format(stain_jitter=0.05, zoom=0.0)}
     {_docstrings.TRAINING.format(epochs=200, learning_rate=0.001, n_iter_no_change=10)}
 
     Attributes
@@ -79,10 +82,16 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         conv_dropout=0.25,
         dense_units=(128, 64),
         dense_dropout=0.5,
+        flip=True,
+        rotate90=True,
+        stain_jitter=0.05,
+        zoom=0.0,
+        tta=False,
         epochs=200,
         batch_size=32,
         optimizer="adam",
         learning_rate=0.001,
+        lr_schedule="plateau",
         class_weight=None,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -91,6 +100,9 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         sampler=None,
         warm_start=False,
         callbacks=None,
+        checkpoint_dir=None,
+        n_threads="auto",
+        precision="auto",
         random_state=None,
         verbose=0,
     ):
@@ -100,10 +112,16 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         self.conv_dropout = conv_dropout
         self.dense_units = dense_units
         self.dense_dropout = dense_dropout
+        self.flip = flip
+        self.rotate90 = rotate90
+        self.stain_jitter = stain_jitter
+        self.zoom = zoom
+        self.tta = tta
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -112,6 +130,9 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         self.sampler = sampler
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.n_threads = n_threads
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -126,4 +147,5 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
             dense_dropout=self.dense_dropout,
             input_scale=input_scale,
             seed=seed,
+            **self._augmentation(input_shape),
         )

@@ -28,6 +28,8 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
 
     {_docstrings.INPUT}
 
+    {_docstrings.AUGMENTATION_NOTE}
+
     Parameters
     ----------
     {_docstrings.INPUT_SHAPE}
@@ -57,6 +59,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
     fine_tune_learning_rate : float or None, default=None
         Learning rate of the fine-tuning phase; None uses ``learning_rate / 10`` with
         pretrained weights (and ``learning_rate`` from scratch).
+    {_docstrings.AUGMENTATION.format(stain_jitter=0.05, zoom=0.0)}
     {_docstrings.TRAINING.format(epochs=100, learning_rate=0.001, n_iter_no_change=10)}
 
     Attributes
@@ -114,10 +117,16 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         freeze_backbone_epochs="auto",
         fine_tune_layers=None,
         fine_tune_learning_rate=None,
+        flip=True,
+        rotate90=True,
+        stain_jitter=0.05,
+        zoom=0.0,
+        tta=False,
         epochs=100,
         batch_size=32,
         optimizer="adam",
         learning_rate=0.001,
+        lr_schedule="plateau",
         class_weight=None,
         early_stopping="auto",
         validation_fraction=0.1,
@@ -126,6 +135,9 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         sampler=None,
         warm_start=False,
         callbacks=None,
+        checkpoint_dir=None,
+        n_threads="auto",
+        precision="auto",
         random_state=None,
         verbose=0,
     ):
@@ -139,10 +151,16 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         self.freeze_backbone_epochs = freeze_backbone_epochs
         self.fine_tune_layers = fine_tune_layers
         self.fine_tune_learning_rate = fine_tune_learning_rate
+        self.flip = flip
+        self.rotate90 = rotate90
+        self.stain_jitter = stain_jitter
+        self.zoom = zoom
+        self.tta = tta
         self.epochs = epochs
         self.batch_size = batch_size
         self.optimizer = optimizer
         self.learning_rate = learning_rate
+        self.lr_schedule = lr_schedule
         self.class_weight = class_weight
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
@@ -151,6 +169,9 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         self.sampler = sampler
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.checkpoint_dir = checkpoint_dir
+        self.n_threads = n_threads
+        self.precision = precision
         self.random_state = random_state
         self.verbose = verbose
 
@@ -166,6 +187,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
             dropout=self.dropout,
             input_scale=input_scale,
             seed=seed,
+            **self._augmentation(input_shape),
         )
 
     def _training_phases(self, model, epochs):

@@ -2,10 +2,6 @@ import os
 
 # Quiet TensorFlow's C++ start-up notices in test logs; set before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-# TensorFlow 2.21's oneDNN kernels were seen to corrupt the heap (munmap_chunk /
-# double free) when a tiny ResNet is fitted after other models in one process on
-# this CPU; the plain Eigen kernels do not. Tests check behaviour, not speed.
-os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402

@@ -40,7 +40,8 @@ def test_binary_string_labels(estimator, images):
 @pytest.mark.parametrize("estimator", ESTIMATORS)
 def test_multiclass_softmax(estimator):
     X, y = make_images(n=90, n_classes=3)
-    clf = clone(estimator).set_params(epochs=15).fit(X, y)
+    # 20 epochs: at 15, some seeds of the augmented tiny CNN still sit below 0.8.
+    clf = clone(estimator).set_params(epochs=20).fit(X, y)
     assert clf.model_.output_shape == (None, 3)
     assert clf.model_.get_layer("probabilities").get_config()["activation"] == "softmax"
     assert clf.predict_proba(X).shape == (90, 3)

@@ -21,8 +21,6 @@ def square_data():
 def fitted(square_data):
     X, y = square_data
     cnn = CNNClassifier(**{**SMALL_CNN, "filters": (8,)}, epochs=10).fit(X, y)
-    # filters=(4, 8) trips a oneDNN heap corruption when fitted after another model
-    # in one process (TensorFlow on CPU); (16, 32) does not.
     resnet = ResNetClassifier(**{**SMALL_RESNET, "filters": (16, 32)}, epochs=10)
     resnet.fit(X, y)
     return {"cnn": cnn, "resnet": resnet}

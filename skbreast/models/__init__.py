@@ -5,7 +5,14 @@ are public so that the same architectures can be used from plain Keras code or p
 into other wrappers such as ``scikeras.wrappers.KerasClassifier``.
 """
 
+from skbreast.models._augment import RandomDihedral, RandomStainJitter
 from skbreast.models._cnn import build_cnn
 from skbreast.models._resnet import RESNET_BACKBONES, build_resnet
 
-__all__ = ["build_cnn", "build_resnet", "RESNET_BACKBONES"]
+__all__ = [
+    "build_cnn",
+    "build_resnet",
+    "RESNET_BACKBONES",
+    "RandomDihedral",
+    "RandomStainJitter",
+]

@@ -2,6 +2,7 @@
 
 import keras
 
+from skbreast.models._augment import augmentation_layers
 from skbreast.models._common import (
     check_input_shape,
     check_n_outputs,
@@ -22,6 +23,10 @@ def build_cnn(
     dense_dropout=0.5,
     input_scale=1 / 255,
     seed=None,
+    flip=False,
+    rotate90=False,
+    stain_jitter=0.0,
+    zoom=0.0,
 ):
     """Build the classic breast-histopathology patch CNN (uncompiled).
 
@@ -51,8 +56,14 @@ def build_cnn(
         Factor applied to the input inside the model (1/255 maps uint8 pixels to
         [0, 1]); use 1.0 for inputs that are already scaled.
     seed : int or None, default=None
-        Seed of every initializer and dropout layer; the same seed builds the same
-        model.
+        Seed of every initializer, dropout and augmentation layer; the same seed
+        builds the same model.
+    flip, rotate90, stain_jitter, zoom : default=False, False, 0.0, 0.0
+        Training-only augmentation layers placed after the rescaling (all off by
+        default here; the estimators turn flips, rotations and stain jitter on). They
+        are the identity at inference. See :class:`skbreast.models.RandomDihedral`,
+        :class:`skbreast.models.RandomStainJitter` (3-channel images only) and the
+        ``zoom`` parameter of :class:`skbreast.CNNClassifier`.
 
     Returns
     -------
@@ -70,6 +81,9 @@ def build_cnn(
     input_shape = check_input_shape(input_shape)
     n_outputs = check_n_outputs(n_outputs)
     inputs, x = image_input(input_shape, input_scale)
+    x = augmentation_layers(
+        x, flip=flip, rotate90=rotate90, stain_jitter=stain_jitter, zoom=zoom, seed=seed
+    )
     for i, n_filters in enumerate(filters):
         x = keras.layers.Conv2D(
             int(n_filters),

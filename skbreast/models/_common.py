@@ -32,13 +32,15 @@ def classification_head(x, n_outputs, seed, offset=10_000):
     """Add the logits layer and the sigmoid/softmax output layer.
 
     The logits get their own named layer so that ``decision_function`` can read them
-    without inverting a saturated sigmoid.
+    without inverting a saturated sigmoid. It computes in float32 under any dtype
+    policy: 16-bit logits would tie distinct scores and blur probabilities.
     """
     logits = keras.layers.Dense(
         n_outputs,
         kernel_initializer=keras.initializers.GlorotUniform(
             seed=layer_seed(seed, offset)
         ),
+        dtype="float32",
         name="logits",
     )(x)
     activation = "sigmoid" if n_outputs == 1 else "softmax"

@@ -5,6 +5,7 @@ import os
 import keras
 import numpy as np
 
+from skbreast.models._augment import augmentation_layers
 from skbreast.models._common import (
     check_input_shape,
     check_n_outputs,
@@ -68,6 +69,10 @@ def build_resnet(
     dropout=0.2,
     input_scale=1 / 255,
     seed=None,
+    flip=False,
+    rotate90=False,
+    stain_jitter=0.0,
+    zoom=0.0,
 ):
     """Build a ResNet classifier (uncompiled) around a residual backbone.
 
@@ -106,7 +111,15 @@ def build_resnet(
     input_scale : float, default=1/255
         Factor mapping the input to [0, 1] (1/255 for uint8 pixels).
     seed : int or None, default=None
-        Seed of the initializers and dropout of the layers this function creates.
+        Seed of the initializers, dropout and augmentation of the layers this
+        function creates.
+    flip, rotate90, stain_jitter, zoom : default=False, False, 0.0, 0.0
+        Training-only augmentation layers placed after the rescaling and before any
+        resizing (all off by default here; the estimators turn flips, rotations and
+        stain jitter on). They are the identity at inference. See
+        :class:`skbreast.models.RandomDihedral`,
+        :class:`skbreast.models.RandomStainJitter` (3-channel images only) and the
+        ``zoom`` parameter of :class:`skbreast.ResNetClassifier`.
 
     Returns
     -------
@@ -134,6 +147,9 @@ def build_resnet(
             f"backbone must be one of {RESNET_BACKBONES}, got {backbone!r}."
         )
     inputs, x = image_input(input_shape, input_scale)
+    x = augmentation_layers(
+        x, flip=flip, rotate90=rotate90, stain_jitter=stain_jitter, zoom=zoom, seed=seed
+    )
     height, width, channels = input_shape
     if image_size is not None:
         height, width = (int(s) for s in image_size)
@@ -213,7 +229,15 @@ def _compact_backbone(input_shape, filters, blocks_per_stage, seed):
             y = conv(y, n_filters, 3, 1, f"{name}_conv2")
             y = batch_norm(y, f"{name}_bn2")
             if strides != 1 or shortcut.shape[-1] != n_filters:
-                shortcut = conv(shortcut, n_filters, 1, strides, f"{name}_proj")
+                if strides != 1:
+                    # Subsample, then a 1x1 convolution: the same arithmetic as a
+                    # strided 1x1 convolution, whose gradient TensorFlow 2.21's
+                    # oneDNN CPU kernel computes out of bounds (heap corruption) on
+                    # odd batch sizes with few channels.
+                    shortcut = keras.layers.MaxPooling2D(
+                        1, strides=strides, padding="same", name=f"{name}_subsample"
+                    )(shortcut)
+                shortcut = conv(shortcut, n_filters, 1, 1, f"{name}_proj")
                 shortcut = batch_norm(shortcut, f"{name}_proj_bn")
             x = keras.layers.Add(name=f"{name}_add")([shortcut, y])
             x = keras.layers.ReLU(name=f"{name}_out")(x)

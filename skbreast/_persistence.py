@@ -1,0 +1,771 @@
+"""Pickle-free saving and loading of skbreast estimators.
+
+:func:`save` writes one zip file holding
+
+- ``skbreast.json``: the estimator's class (by name), its parameters and fitted
+  attributes as tagged JSON, and the versions of the libraries that wrote it;
+- ``model.keras``: the Keras model in Keras' own format (present when fitted).
+
+:func:`load` rebuilds only skbreast's own estimator classes, decodes the JSON with a
+closed set of type tags and loads the model with ``keras.saving.load_model(...,
+safe_mode=True)``, so nothing in the file is ever unpickled or run as code.
+"""
+
+import json
+import os
+import platform
+import secrets
+import struct
+import sys
+import tempfile
+import warnings
+import zipfile
+import zlib
+
+import keras
+import numpy as np
+
+from skbreast._threads import limit_framework_threads
+
+__all__ = ["load", "save"]
+
+#: Written as ``"format"`` in every file; files without it are refused.
+FORMAT = "skbreast-estimator"
+#: Bumped when the layout changes so that an old reader refuses a newer file.
+FORMAT_VERSION = 1
+
+_MANIFEST = "skbreast.json"
+_MODEL = "model.keras"
+# Parameters and attributes are small; a larger manifest is a damaged or hostile file.
+_MAX_MANIFEST_BYTES = 64 * 2**20
+
+# Tags of the JSON encoding. A JSON object with a single key starting with "__" is
+# always one of these; plain dicts with such keys are written as "__dict__" pairs.
+_TUPLE = "__tuple__"
+_DICT = "__dict__"
+_NDARRAY = "__ndarray__"
+_NUMPY = "__numpy__"
+_PATH = "__path__"
+_OPTIMIZER = "__keras_optimizer__"
+_OPTIMIZER_CLASS = "__keras_optimizer_class__"
+_SAMPLER = "__sampler__"
+
+# Array dtype kinds that round-trip exactly through JSON lists.
+_ARRAY_KINDS = "biufU"
+# imbalanced-learn samplers that ``sampler=`` accepts, by class name and module.
+_SAMPLERS = {
+    "RandomUnderSampler": "imblearn.under_sampling",
+    "RandomOverSampler": "imblearn.over_sampling",
+}
+
+
+# What zipfile raises for damaged archives and members (CRC, deflate, encryption).
+_READ_ERRORS = (
+    zipfile.BadZipFile,
+    OSError,
+    EOFError,
+    ValueError,
+    NotImplementedError,
+    RuntimeError,
+    struct.error,
+    zlib.error,
+)
+
+
+class FileFormatError(ValueError):
+    """A file is not a readable skbreast estimator file.
+
+    Raised by :func:`load` for empty, truncated, corrupt or foreign files (a random
+    zip, a ``.keras`` model, a text file), for missing or malformed members, and for
+    Keras models that safe mode refuses to load. The message names the file.
+    """
+
+
+class VersionMismatchWarning(UserWarning):
+    """A file was written by another version of skbreast; it is loaded anyway."""
+
+
+class _Unsaveable(Exception):
+    """A value with no pickle-free encoding; ``args[0]`` says what it is."""
+
+
+# --------------------------------------------------------------------- encoding
+def _is_keras_optimizer_class(value):
+    return (
+        isinstance(value, type)
+        and issubclass(value, keras.optimizers.Optimizer)
+        and getattr(keras.optimizers, value.__name__, None) is value
+    )
+
+
+def _encode(value):
+    """Return ``value`` as JSON-able data, tagging what JSON cannot hold as is."""
+    if value is None or isinstance(value, (bool, str)):
+        return str(value) if isinstance(value, np.str_) else value
+    if isinstance(value, np.generic):  # before int/float: np.float64 is a float
+        if value.dtype.kind in "biuf":
+            return {_NUMPY: [value.dtype.str, value.item()]}
+        raise _Unsaveable(f"a numpy {value.dtype} scalar")
+    if isinstance(value, (int, float)):
+        return value
+    if isinstance(value, list):
+        return [_encode(v) for v in value]
+    if isinstance(value, tuple):
+        return {_TUPLE: [_encode(v) for v in value]}
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("__") for k in value):
+            return {str(k): _encode(v) for k, v in value.items()}
+        return {_DICT: [[_encode(k), _encode(v)] for k, v in value.items()]}
+    if isinstance(value, np.ndarray):
+        return {_NDARRAY: _encode_array(value)}
+    if isinstance(value, os.PathLike):
+        path = os.fspath(value)
+        if isinstance(path, str):
+            return {_PATH: path}
+    if _is_keras_optimizer_class(value):
+        return {_OPTIMIZER_CLASS: value.__name__}
+    if isinstance(value, keras.optimizers.Optimizer):
+        config = keras.optimizers.serialize(value)
+        try:
+            json.dumps(config, allow_nan=True)
+        except (TypeError, ValueError):
+            raise _Unsaveable(
+                f"a Keras optimizer ({type(value).__name__}) whose configuration is "
+                "not JSON"
+            ) from None
+        return {_OPTIMIZER: config}
+    name = type(value).__name__
+    if _SAMPLERS.get(name) and type(value).__module__.startswith("imblearn."):
+        return {_SAMPLER: [name, _encode(value.get_params(deep=False))]}
+    if isinstance(value, np.random.RandomState):
+        raise _Unsaveable("a numpy RandomState (pass an int seed instead)")
+    raise _Unsaveable(f"a {type(value).__module__}.{type(value).__qualname__} object")
+
+
+def _encode_array(array):
+    kind = array.dtype.kind
+    if kind == "O":
+        data = []
+        for item in array.ravel():
+            if isinstance(item, np.generic) and item.dtype.kind in "biufU":
+                item = item.item()
+            if item is not None and not isinstance(item, (bool, int, float, str)):
+                raise _Unsaveable(
+                    f"an object array holding a {type(item).__name__} value"
+                )
+            data.append(str(item) if isinstance(item, str) else item)
+        dtype = "object"
+    elif kind in _ARRAY_KINDS:
+        data = array.ravel().tolist()
+        dtype = array.dtype.str
+    else:
+        raise _Unsaveable(f"an array of dtype {array.dtype}")
+    return {"dtype": dtype, "shape": list(array.shape), "data": data}
+
+
+def _decode(data):
+    """Invert :func:`_encode`; raise ValueError on anything it would not write."""
+    if isinstance(data, list):
+        return [_decode(v) for v in data]
+    if isinstance(data, dict):
+        if len(data) == 1:
+            ((key, body),) = data.items()
+            if key.startswith("__"):
+                return _decode_tagged(key, body)
+        return {k: _decode(v) for k, v in data.items()}
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    raise ValueError(f"unexpected JSON value {data!r}")
+
+
+def _decode_tagged(tag, body):
+    if tag == _TUPLE:
+        return tuple(_decode(_expect(body, list, tag)))
+    if tag == _DICT:
+        pairs = _expect(body, list, tag)
+        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
+            raise ValueError(f"{tag} must hold [key, value] pairs")
+        return {_hashable(_decode(k)): _decode(v) for k, v in pairs}
+    if tag == _NUMPY:
+        dtype_str, value = _expect(body, list, tag)
+        dtype = _checked_dtype(dtype_str, "biuf")
+        return dtype.type(value)
+    if tag == _NDARRAY:
+        return _decode_array(_expect(body, dict, tag))
+    if tag == _PATH:
+        from pathlib import Path
+
+        return Path(_expect(body, str, tag))
+    if tag == _OPTIMIZER_CLASS:
+        cls = getattr(keras.optimizers, _expect(body, str, tag), None)
+        if not _is_keras_optimizer_class(cls):
+            raise ValueError(f"{body!r} is not a Keras optimizer class")
+        return cls
+    if tag == _OPTIMIZER:
+        config = _expect(body, dict, tag)
+        _check_keras_config(config)
+        optimizer = keras.optimizers.deserialize(config)
+        if not isinstance(optimizer, keras.optimizers.Optimizer):
+            raise ValueError(f"{tag} is not a Keras optimizer")
+        return optimizer
+    if tag == _SAMPLER:
+        name, params = _expect(body, list, tag)
+        if name not in _SAMPLERS:
+            raise ValueError(f"sampler {name!r} is not one skbreast can rebuild")
+        module = __import__(_SAMPLERS[name], fromlist=[name])
+        return getattr(module, name)(**_expect(_decode(params), dict, tag))
+    raise ValueError(f"unknown type tag {tag!r}")
+
+
+def _expect(value, kind, tag):
+    if not isinstance(value, kind):
+        raise ValueError(f"{tag} holds a {type(value).__name__}, not a {kind.__name__}")
+    return value
+
+
+def _hashable(key):
+    # Tuples (e.g. of labels) survive as dict keys; lists cannot be keys.
+    if isinstance(key, list):
+        raise ValueError("a dict key cannot be a list")
+    return key
+
+
+def _checked_dtype(dtype_str, kinds):
+    try:
+        dtype = np.dtype(_expect(dtype_str, str, "dtype"))
+    except TypeError:
+        raise ValueError(f"unknown dtype {dtype_str!r}") from None
+    if dtype.kind not in kinds:
+        raise ValueError(f"dtype {dtype_str!r} is not allowed here")
+    return dtype
+
+
+def _decode_array(body):
+    if set(body) != {"dtype", "shape", "data"}:
+        raise ValueError("an array needs exactly 'dtype', 'shape' and 'data'")
+    shape = tuple(_expect(body["shape"], list, "shape"))
+    if not all(type(d) is int and d >= 0 for d in shape):
+        raise ValueError(f"bad array shape {shape!r}")
+    data = _expect(body["data"], list, "data")
+    if len(data) != int(np.prod(shape)):
+        raise ValueError(f"array data of length {len(data)} does not fit {shape}")
+    if body["dtype"] == "object":
+        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in data):
+            raise ValueError("object arrays may hold only str, numbers and None")
+        array = np.empty(len(data), dtype=object)
+        array[:] = data
+        return array.reshape(shape)
+    dtype = _checked_dtype(body["dtype"], _ARRAY_KINDS)
+    return np.array(data, dtype=dtype).reshape(shape)
+
+
+def _is_trusted_keras_object(item):
+    module = item["module"]
+    if module == "keras" or module.startswith("keras."):
+        return True
+    name = item.get("registered_name")
+    if not (module.startswith("skbreast.") and isinstance(name, str)):
+        return False
+    registered = keras.saving.get_registered_object(name)
+    return name.startswith("skbreast>") and getattr(
+        registered, "__module__", ""
+    ).startswith("skbreast.")
+
+
+def _check_keras_config(config):
+    """Refuse Keras configs that refer to code outside Keras (defence in depth).
+
+    Keras' safe mode already refuses lambdas; this also refuses, before Keras sees
+    the config, any object whose ``module`` is neither part of Keras nor one of
+    skbreast's own registered layers (such as its augmentation layers).
+    """
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            if item.get("class_name") == "Lambda":
+                raise ValueError(
+                    "the model holds a Lambda layer, whose Python code could do "
+                    "anything when run; skbreast models never contain one, so it is "
+                    "refused (as Keras' safe mode refuses it)"
+                )
+            module = item.get("module")
+            if isinstance(module, str) and not _is_trusted_keras_object(item):
+                raise ValueError(
+                    f"the Keras configuration refers to the Python module "
+                    f"{module!r} ({item.get('class_name')!r}); only Keras' own "
+                    "objects are loaded"
+                )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+# --------------------------------------------------------------------- state
+def _estimator_classes():
+    # Imported here: skbreast/__init__ imports this module.
+    from skbreast.cnn import CNNClassifier
+    from skbreast.resnet import ResNetClassifier
+
+    return {cls.__name__: cls for cls in (CNNClassifier, ResNetClassifier)}
+
+
+def _check_estimator_class(cls):
+    classes = _estimator_classes()
+    if classes.get(cls.__name__) is not cls:
+        raise TypeError(
+            f"skbreast.save stores skbreast's own estimators ({', '.join(classes)}), "
+            f"not {cls.__module__}.{cls.__qualname__}: load rebuilds classes by name "
+            "from a fixed list, never from an import path."
+        )
+
+
+def fitted_attributes(estimator):
+    """Return the public fitted attributes of ``estimator`` except ``model_``."""
+    return {
+        name: value
+        for name, value in vars(estimator).items()
+        if name.endswith("_") and not name.startswith("_") and name != "model_"
+    }
+
+
+def encode_params(cls, params):
+    """Encode ``params`` of an estimator of class ``cls``; clear error if impossible."""
+    encoded = {}
+    for name, value in params.items():
+        try:
+            encoded[name] = _encode(value)
+        except _Unsaveable as exc:
+            raise ValueError(
+                f"Cannot save {cls.__name__}: its parameter {name!r} holds "
+                f"{exc.args[0]}, which has no pickle-free encoding. Set it to a "
+                f"storable value first, e.g. estimator.set_params({name}=None), and "
+                "pass it again after loading."
+            ) from None
+    return encoded
+
+
+def _encode_attributes(cls, attributes):
+    encoded = {}
+    for name, value in attributes.items():
+        try:
+            encoded[name] = _encode(value)
+        except _Unsaveable as exc:
+            raise ValueError(
+                f"Cannot save {cls.__name__}: its fitted attribute {name!r} holds "
+                f"{exc.args[0]}, which has no pickle-free encoding."
+            ) from None
+    return encoded
+
+
+def _versions():
+    import sklearn
+
+    from skbreast import __version__
+
+    backend = keras.backend.backend()
+    backend_module = sys.modules.get({"torch": "torch"}.get(backend, backend))
+    return {
+        "skbreast": __version__,
+        "keras": keras.__version__,
+        "backend": backend,
+        "backend_version": getattr(backend_module, "__version__", None),
+        "scikit-learn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+# --------------------------------------------------------------------- writing
+def _atomic_write(path, write):
+    """Write ``path`` through ``write(fileobj)`` atomically.
+
+    The data go to a temporary file in the same folder, are flushed to disk, and the
+    file is renamed over ``path`` only when everything succeeded: a reader never sees
+    a half-written file and a failure leaves an existing file untouched.
+    """
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
+    # os.open applies the umask, so the file gets the same mode as any new file.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable (POSIX; not possible on Windows)
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+def write_estimator(path, cls, params, attributes, model):
+    """Write an estimator file from its parts; used by :func:`save` and checkpoints.
+
+    ``model`` and ``attributes`` are None for an unfitted estimator.
+    """
+    _check_estimator_class(cls)
+    fitted = model is not None
+    manifest = {
+        "format": FORMAT,
+        "format_version": FORMAT_VERSION,
+        "estimator": cls.__name__,
+        "fitted": fitted,
+        "params": encode_params(cls, params),
+        "attributes": _encode_attributes(cls, attributes) if fitted else {},
+        "versions": _versions(),
+    }
+    manifest_json = json.dumps(manifest, indent=1, allow_nan=True)
+
+    def write(fileobj):
+        with zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(_MANIFEST, manifest_json)
+            if fitted:
+                with tempfile.TemporaryDirectory() as tmp:
+                    model_path = os.path.join(tmp, _MODEL)
+                    model.save(model_path)
+                    # .keras files are zips of stored members: no gain deflating.
+                    archive.write(model_path, _MODEL, zipfile.ZIP_STORED)
+
+    _atomic_write(path, write)
+
+
+def save(estimator, path):
+    """Save a skbreast estimator to one file, without pickle.
+
+    The file is a zip archive holding the Keras model in Keras' ``.keras`` format and
+    a JSON manifest with the estimator's class, parameters and fitted attributes
+    (``classes_`` with its dtype, ``history_``, ``n_iter_``, ...) and the versions of
+    skbreast, Keras, its backend, scikit-learn, NumPy and Python that wrote it.
+    :func:`load` reads it back without running any code from the file, so such files
+    can be shared between labs where a pickle could not be trusted.
+
+    The write is atomic: the file is written under a temporary name in the same
+    folder, flushed to disk, then renamed over ``path``. If anything fails, the
+    temporary file is removed and an existing file at ``path`` is left untouched.
+
+    Parameters
+    ----------
+    estimator : CNNClassifier or ResNetClassifier
+        The estimator to save. An unfitted estimator is saved too, with its
+        parameters only; :func:`load` then returns an unfitted estimator.
+    path : str or path-like
+        File to write, conventionally with the ``.skbreast`` extension. Its folder
+        must exist; an existing file is replaced.
+
+    Raises
+    ------
+    TypeError
+        If ``estimator`` is not a :class:`~skbreast.CNNClassifier` or
+        :class:`~skbreast.ResNetClassifier` (subclasses included: they could not be
+        rebuilt by name).
+    ValueError
+        If a parameter has no pickle-free encoding, naming it. Stored as they are:
+        None, bool, int, float, str, lists, tuples, dicts, NumPy scalars and numeric
+        or string arrays, paths, Keras optimizer names, built-in Keras optimizer
+        classes and instances (by their Keras configuration), and imbalanced-learn's
+        ``RandomUnderSampler``/``RandomOverSampler``. Refused: Keras ``callbacks``
+        (arbitrary Python objects), ``RandomState`` instances and anything else;
+        ``set_params(callbacks=None)`` before saving and pass them again after
+        loading.
+
+    See Also
+    --------
+    load : Read an estimator written by this function.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skbreast
+    >>> from skbreast import CNNClassifier
+    >>> rng = np.random.RandomState(0)
+    >>> X = rng.randint(0, 256, size=(20, 8, 8, 3), dtype=np.uint8)
+    >>> y = np.array(["benign", "malignant"] * 10)
+    >>> clf = CNNClassifier(filters=(4,), dense_units=(8,), epochs=1,
+    ...                     random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "cnn.skbreast")
+    >>> skbreast.save(clf, path)
+    >>> clf2 = skbreast.load(path)
+    >>> clf2.classes_
+    array(['benign', 'malignant'], dtype='<U9')
+    >>> bool(np.array_equal(clf2.predict_proba(X), clf.predict_proba(X)))
+    True
+    """
+    cls = type(estimator)
+    _check_estimator_class(cls)
+    fitted = "model_" in vars(estimator)
+    write_estimator(
+        path,
+        cls,
+        estimator.get_params(deep=False),
+        fitted_attributes(estimator) if fitted else None,
+        estimator.model_ if fitted else None,
+    )
+
+
+# --------------------------------------------------------------------- reading
+def load(path):
+    """Load an estimator saved by :func:`save`, without unpickling anything.
+
+    Only skbreast's own estimator classes are rebuilt (by name, from a fixed list);
+    parameters and fitted attributes are decoded from JSON with a closed set of type
+    tags; the Keras model is loaded with ``keras.saving.load_model(...,
+    safe_mode=True)``, which refuses Python lambdas, and any Keras object that is
+    not part of Keras itself is refused before that. Loading a file from an
+    untrusted source therefore cannot run code, unlike unpickling.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save` (or a checkpoint written during ``fit``
+        with ``checkpoint_dir``).
+
+    Returns
+    -------
+    estimator : CNNClassifier or ResNetClassifier
+        The estimator, fitted if it was fitted when saved. It predicts exactly as
+        the saved one did, can be refitted, and continues training with
+        ``warm_start=True`` or ``partial_fit`` (the optimizer state is restored).
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ValueError
+        If the file is empty, truncated, corrupt, not a skbreast file (e.g. a plain
+        ``.keras`` model or another zip), misses a member, holds malformed JSON,
+        was written by a newer file format, or holds a Keras model that safe mode
+        refuses. The error is a ``skbreast._persistence.FileFormatError`` and its
+        message names the file.
+
+    Warns
+    -----
+    UserWarning
+        A ``skbreast._persistence.VersionMismatchWarning`` when the file was
+        written by another version of skbreast; the estimator is loaded anyway.
+
+    See Also
+    --------
+    save : Write an estimator to a file.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import skbreast
+    >>> from skbreast import CNNClassifier
+    >>> X = np.random.RandomState(0).randint(0, 256, (20, 8, 8, 3), dtype=np.uint8)
+    >>> y = np.array([0, 1] * 10)
+    >>> clf = CNNClassifier(filters=(4,), dense_units=(8,), epochs=1,
+    ...                     random_state=0).fit(X, y)
+    >>> path = os.path.join(tempfile.mkdtemp(), "cnn.skbreast")
+    >>> skbreast.save(clf, path)
+    >>> skbreast.load(path).set_params(warm_start=True).fit(X, y).n_iter_
+    2
+    """
+    path = os.fspath(path)
+    try:
+        archive = zipfile.ZipFile(path)
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        raise
+    except _READ_ERRORS as exc:
+        raise FileFormatError(
+            f"{path!r} is not a skbreast estimator file: it is not a valid zip "
+            f"archive (empty, truncated or another kind of file): {exc}"
+        ) from exc
+    with archive:
+        try:
+            return _read(archive, path)
+        except FileFormatError:
+            raise
+        except _READ_ERRORS as exc:
+            raise FileFormatError(
+                f"{path!r} is corrupt: {type(exc).__name__}: {exc}"
+            ) from exc
+
+
+def _read(archive, path):
+    names = set(archive.namelist())
+    if _MANIFEST not in names:
+        if {"config.json", "metadata.json"} <= names:
+            hint = (
+                "it looks like a Keras model file (.keras); load that with "
+                "keras.saving.load_model"
+            )
+        else:
+            hint = f"it has no {_MANIFEST!r} member"
+        raise FileFormatError(
+            f"{path!r} is not a skbreast estimator file written by skbreast.save: "
+            f"{hint}."
+        )
+    manifest = _read_manifest(archive, path)
+    cls = _estimator_classes().get(manifest["estimator"])
+    if cls is None:
+        raise FileFormatError(
+            f"{path!r} holds an estimator of class {manifest['estimator']!r}; "
+            f"skbreast.load rebuilds only {', '.join(_estimator_classes())}."
+        )
+    estimator = _rebuild(cls, manifest, path)
+    if not manifest["fitted"]:
+        return estimator
+    # Loading runs TensorFlow; a worker's thread budget must be set first.
+    limit_framework_threads(getattr(estimator, "n_threads", "auto"))
+    if _MODEL not in names:
+        raise FileFormatError(
+            f"{path!r} is damaged: the estimator was saved fitted but the file has "
+            f"no {_MODEL!r} member."
+        )
+    model = _read_model(archive, path)
+    _set_fitted(estimator, model, manifest, path)
+    return estimator
+
+
+def _bad(path, what):
+    return FileFormatError(f"{path!r} is not a valid skbreast estimator file: {what}")
+
+
+def _read_manifest(archive, path):
+    info = archive.getinfo(_MANIFEST)
+    if info.file_size > _MAX_MANIFEST_BYTES:
+        raise _bad(path, f"{_MANIFEST!r} is {info.file_size:,} bytes, far too large")
+    raw = archive.read(_MANIFEST)
+    try:
+        manifest = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
+        raise _bad(path, f"{_MANIFEST!r} is not valid JSON ({exc})") from exc
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise _bad(path, f"{_MANIFEST!r} does not describe a {FORMAT!r}")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise _bad(path, f"bad format_version {version!r}")
+    versions = manifest.get("versions")
+    versions = versions if isinstance(versions, dict) else {}
+    if version > FORMAT_VERSION:
+        raise _bad(
+            path,
+            f"it uses file format {version} (written by skbreast "
+            f"{versions.get('skbreast')}); this skbreast reads format "
+            f"{FORMAT_VERSION} and older. Upgrade skbreast to load it.",
+        )
+    for key, kind in [
+        ("estimator", str),
+        ("fitted", bool),
+        ("params", dict),
+        ("attributes", dict),
+    ]:
+        if not isinstance(manifest.get(key), kind):
+            raise _bad(path, f"{key!r} is missing or not a {kind.__name__}")
+    from skbreast import __version__
+
+    if versions.get("skbreast") != __version__:
+        warnings.warn(
+            f"{path!r} was written by skbreast {versions.get('skbreast')} (Keras "
+            f"{versions.get('keras')}); this is skbreast {__version__}. It is "
+            "loaded anyway; check its predictions.",
+            VersionMismatchWarning,
+            stacklevel=4,
+        )
+    return manifest
+
+
+def _rebuild(cls, manifest, path):
+    try:
+        params = _decode(manifest["params"])
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise _bad(path, f"cannot decode the parameters: {exc}") from exc
+    known = set(cls().get_params(deep=False))
+    unknown = sorted(set(params) - known)
+    if unknown:
+        raise _bad(
+            path,
+            f"it sets parameters {unknown} that {cls.__name__} of this skbreast "
+            "version does not have (written by a newer version?)",
+        )
+    estimator = cls(**params)
+    try:
+        estimator._validate_params()
+    except (ValueError, TypeError) as exc:
+        raise _bad(path, f"invalid parameters: {exc}") from exc
+    return estimator
+
+
+def _read_model(archive, path):
+    with tempfile.TemporaryDirectory() as tmp:
+        model_path = os.path.join(tmp, _MODEL)
+        with archive.open(_MODEL) as src, open(model_path, "wb") as dst:
+            while chunk := src.read(1 << 20):
+                dst.write(chunk)
+        try:
+            with zipfile.ZipFile(model_path) as keras_zip:
+                config = json.loads(keras_zip.read("config.json").decode("utf-8"))
+            _check_keras_config(config)
+        except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError) as exc:
+            message = f"its Keras model is refused or unreadable: {exc}"
+            raise _bad(path, message) from exc
+        try:
+            with warnings.catch_warnings():
+                # Keras warns when a saved optimizer has not been built yet.
+                warnings.filterwarnings("ignore", message=".*optimizer.*")
+                return keras.saving.load_model(model_path, safe_mode=True)
+        except Exception as exc:
+            raise _bad(
+                path,
+                f"Keras refused or failed to load its model (safe_mode=True): "
+                f"{type(exc).__name__}: {exc}",
+            ) from exc
+
+
+def _set_fitted(estimator, model, manifest, path):
+    try:
+        attributes = _decode(manifest["attributes"])
+    except (ValueError, TypeError, KeyError, RecursionError) as exc:
+        raise _bad(path, f"cannot decode the fitted attributes: {exc}") from exc
+    missing = {"classes_", "image_shape_", "n_features_in_"} - set(attributes)
+    if missing:
+        raise _bad(path, f"fitted attributes {sorted(missing)} are missing")
+    bad_names = [n for n in attributes if n.startswith("_") or not n.endswith("_")]
+    if bad_names or "model_" in attributes:
+        raise _bad(path, f"unexpected attributes {bad_names or ['model_']}")
+    classes = attributes["classes_"]
+    if not isinstance(classes, np.ndarray) or classes.ndim != 1 or len(classes) < 2:
+        raise _bad(path, "classes_ must be an array of at least 2 labels")
+    try:
+        logits = model.get_layer("logits")
+        n_outputs = int(logits.output.shape[-1])
+        input_shape = tuple(model.inputs[0].shape[1:])
+    except (ValueError, AttributeError, IndexError, TypeError) as exc:
+        raise _bad(path, f"its Keras model is not a skbreast model ({exc})") from exc
+    expected = 1 if len(classes) == 2 else len(classes)
+    if n_outputs != expected:
+        raise _bad(
+            path,
+            f"its model has {n_outputs} outputs, but {len(classes)} classes need "
+            f"{expected}",
+        )
+    if input_shape != tuple(attributes["image_shape_"]):
+        raise _bad(
+            path,
+            f"its model takes images of shape {input_shape}, but image_shape_ is "
+            f"{attributes['image_shape_']}",
+        )
+    for name, value in attributes.items():
+        setattr(estimator, name, value)
+    from skbreast._base import _logits_model
+
+    estimator._logits_model = _logits_model(model)
+    estimator.model_ = model
