@@ -112,6 +112,19 @@ def _fix_docstring(app, what, name, obj, options, lines):
         _plain_sklearn_cross_references(lines)
 
 
+def _skip_keras_members(app, what, name, obj, skip, options):
+    """Leave out members the Keras layers inherit from Keras.
+
+    Their docstrings are Markdown, not reST, and they are Keras' to document.
+    """
+    import keras
+
+    if what == "class" and hasattr(keras.layers.Layer, name):
+        return True
+    return None
+
+
 def setup(app):
+    app.connect("autodoc-skip-member", _skip_keras_members)
     # Before numpydoc (priority 500) reformats the docstring.
     app.connect("autodoc-process-docstring", _fix_docstring, priority=400)
