@@ -8,6 +8,7 @@ dataset larger than memory can be streamed from disk.
 """
 
 import os
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import keras
@@ -204,11 +205,24 @@ def predict_in_batches(model, source, batch_size):
             batch = pending.result()
             nxt = start + batch_size
             pending = pool.submit(load, nxt) if nxt < n else None
-            out = np.asarray(model.predict_on_batch(batch), dtype=np.float64)
+            out = np.asarray(_predict_on_batch(model, batch), dtype=np.float64)
             if outputs is None:
                 outputs = np.empty((n, *out.shape[1:]), dtype=np.float64)
             outputs[start : start + batch_size] = out[: min(batch_size, n - start)]
     return outputs
+
+
+# Keras' JAX trainer moves a model's variables into its compiled predict step and
+# donates their buffers, so two threads predicting with one model at once delete
+# each other's weights; TensorFlow's predict is safe to run concurrently.
+_PREDICT_LOCK = threading.Lock()
+
+
+def _predict_on_batch(model, batch):
+    if keras.backend.backend() == "tensorflow":
+        return model.predict_on_batch(batch)
+    with _PREDICT_LOCK:
+        return model.predict_on_batch(batch)
 
 
 class _Done:

@@ -26,3 +26,19 @@ def make_images(n=60, size=8, channels=3, n_classes=2, seed=0, dtype=np.uint8):
 @pytest.fixture
 def images():
     return make_images()
+
+
+# Docstring examples of features that need TensorFlow (Grad-CAM uses its gradient
+# tape); on other Keras backends they raise a clear error instead.
+_TENSORFLOW_ONLY_DOCTESTS = {"skbreast.inspection.gradcam"}
+
+
+def pytest_collection_modifyitems(config, items):
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return
+    skip = pytest.mark.skip(reason="needs the TensorFlow backend")
+    for item in items:
+        if item.name in _TENSORFLOW_ONLY_DOCTESTS:
+            item.add_marker(skip)

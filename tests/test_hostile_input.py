@@ -73,7 +73,9 @@ def _any_array():
 def _assert_clean_error(exc, X):
     """A ValueError/TypeError raised by skbreast or scikit-learn, with a message."""
     frames = traceback.extract_tb(exc.__traceback__)
-    raised_in = frames[-1].filename
+    # The module's path inside site-packages: an environment's own folder name
+    # (such as .venv-jax) must not count.
+    raised_in = frames[-1].filename.rsplit("site-packages", 1)[-1]
     assert not any(
         part in raised_in for part in ("keras", "tensorflow", "jax", "torch")
     ), f"{type(exc).__name__} raised inside {raised_in}"

@@ -6,6 +6,11 @@ from conftest import SMALL_CNN, SMALL_RESNET, make_images
 from skbreast import CNNClassifier, ResNetClassifier
 from skbreast.inspection import _default_layer, gradcam, overlay_gradcam
 
+# Grad-CAM needs TensorFlow's gradient tape; other backends get a clear error.
+NEEDS_TF = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="gradcam needs TensorFlow"
+)
+
 SIZE = 16
 INSIDE = np.zeros((SIZE, SIZE), dtype=bool)
 INSIDE[SIZE // 4 : SIZE - SIZE // 4, SIZE // 4 : SIZE - SIZE // 4] = True
@@ -26,6 +31,7 @@ def fitted(square_data):
     return {"cnn": cnn, "resnet": resnet}
 
 
+@NEEDS_TF
 @pytest.mark.parametrize("name", ["cnn", "resnet"])
 def test_gradcam_shape_and_range(fitted, square_data, name):
     X, _ = square_data
@@ -36,6 +42,7 @@ def test_gradcam_shape_and_range(fitted, square_data, name):
     assert np.isclose(heat.reshape(7, -1).max(axis=1), 1).any()
 
 
+@NEEDS_TF
 @pytest.mark.parametrize("name", ["cnn", "resnet"])
 def test_gradcam_concentrates_on_the_bright_square(fitted, square_data, name):
     X, y = square_data
@@ -51,6 +58,7 @@ def test_gradcam_default_layers(fitted):
     assert _default_layer(fitted["resnet"].model_) == "backbone"
 
 
+@NEEDS_TF
 def test_gradcam_given_class_and_layer(fitted, square_data):
     X, _ = square_data
     est = fitted["cnn"]
@@ -62,6 +70,7 @@ def test_gradcam_given_class_and_layer(fitted, square_data):
     assert classic.shape == (4, SIZE, SIZE)
 
 
+@NEEDS_TF
 def test_gradcam_errors(fitted, square_data):
     X, _ = square_data
     with pytest.raises(ValueError, match="not a layer"):
@@ -74,12 +83,19 @@ def test_gradcam_errors(fitted, square_data):
         gradcam(fitted["cnn"], X[:2], method="magic")
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="needs TF")
+@NEEDS_TF
 def test_gradcam_unfitted_raises():
     from sklearn.exceptions import NotFittedError
 
     with pytest.raises(NotFittedError):
         gradcam(CNNClassifier(), np.zeros((1, 8, 8, 3), np.uint8))
+
+
+@pytest.mark.skipif(keras.backend.backend() == "tensorflow", reason="TF works")
+def test_gradcam_on_other_backends_raises(fitted, square_data):
+    X, _ = square_data
+    with pytest.raises(NotImplementedError, match="TensorFlow backend"):
+        gradcam(fitted["cnn"], X[:2])
 
 
 def test_overlay_gradcam():

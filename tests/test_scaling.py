@@ -218,7 +218,8 @@ def test_many_fits_do_not_leak():
         print(json.dumps(rss))
         """
     )
-    # The first fits load TensorFlow's kernels and warm caches; after that, growth
-    # per fit must be small (a leak of the model or its data would be MBs per fit).
-    growth_per_fit = (out[-1] - out[4]) / 15
+    # The first fits load the backend's kernels and warm caches (JAX's take about
+    # ten fits); after that, growth per fit must be small (a leak of the model or
+    # its data would be MBs per fit).
+    growth_per_fit = (out[-1] - out[9]) / 10
     assert growth_per_fit < 1.0, np.round(out, 1)
