@@ -8,7 +8,9 @@
 
 :func:`load` rebuilds only skbreast's own estimator classes, decodes the JSON with a
 closed set of type tags and loads the model with ``keras.saving.load_model(...,
-safe_mode=True)``, so nothing in the file is ever unpickled or run as code.
+safe_mode=True)``, so nothing in the file is ever unpickled or run as code. The
+JSON encoding is :mod:`skbreast._codec`; this module owns the file: its layout,
+atomic writing and checked reading.
 """
 
 import json
@@ -25,6 +27,7 @@ import zlib
 import keras
 import numpy as np
 
+from skbreast._codec import Unsaveable, check_keras_config, decode, encode
 from skbreast._threads import limit_framework_threads
 
 __all__ = ["load", "save"]
@@ -38,26 +41,6 @@ _MANIFEST = "skbreast.json"
 _MODEL = "model.keras"
 # Parameters and attributes are small; a larger manifest is a damaged or hostile file.
 _MAX_MANIFEST_BYTES = 64 * 2**20
-
-# Tags of the JSON encoding. A JSON object with a single key starting with "__" is
-# always one of these; plain dicts with such keys are written as "__dict__" pairs.
-_TUPLE = "__tuple__"
-_DICT = "__dict__"
-_NDARRAY = "__ndarray__"
-_NUMPY = "__numpy__"
-_PATH = "__path__"
-_OPTIMIZER = "__keras_optimizer__"
-_OPTIMIZER_CLASS = "__keras_optimizer_class__"
-_SAMPLER = "__sampler__"
-
-# Array dtype kinds that round-trip exactly through JSON lists.
-_ARRAY_KINDS = "biufU"
-# imbalanced-learn samplers that ``sampler=`` accepts, by class name and module.
-_SAMPLERS = {
-    "RandomUnderSampler": "imblearn.under_sampling",
-    "RandomOverSampler": "imblearn.over_sampling",
-}
-
 
 # What zipfile raises for damaged archives and members (CRC, deflate, encryption).
 _READ_ERRORS = (
@@ -83,222 +66,6 @@ class FileFormatError(ValueError):
 
 class VersionMismatchWarning(UserWarning):
     """A file was written by another version of skbreast; it is loaded anyway."""
-
-
-class _Unsaveable(Exception):
-    """A value with no pickle-free encoding; ``args[0]`` says what it is."""
-
-
-# --------------------------------------------------------------------- encoding
-def _is_keras_optimizer_class(value):
-    return (
-        isinstance(value, type)
-        and issubclass(value, keras.optimizers.Optimizer)
-        and getattr(keras.optimizers, value.__name__, None) is value
-    )
-
-
-def _encode(value):
-    """Return ``value`` as JSON-able data, tagging what JSON cannot hold as is."""
-    if value is None or isinstance(value, (bool, str)):
-        return str(value) if isinstance(value, np.str_) else value
-    if isinstance(value, np.generic):  # before int/float: np.float64 is a float
-        if value.dtype.kind in "biuf":
-            return {_NUMPY: [value.dtype.str, value.item()]}
-        raise _Unsaveable(f"a numpy {value.dtype} scalar")
-    if isinstance(value, (int, float)):
-        return value
-    if isinstance(value, list):
-        return [_encode(v) for v in value]
-    if isinstance(value, tuple):
-        return {_TUPLE: [_encode(v) for v in value]}
-    if isinstance(value, dict):
-        if all(isinstance(k, str) and not k.startswith("__") for k in value):
-            return {str(k): _encode(v) for k, v in value.items()}
-        return {_DICT: [[_encode(k), _encode(v)] for k, v in value.items()]}
-    if isinstance(value, np.ndarray):
-        return {_NDARRAY: _encode_array(value)}
-    if isinstance(value, os.PathLike):
-        path = os.fspath(value)
-        if isinstance(path, str):
-            return {_PATH: path}
-    if _is_keras_optimizer_class(value):
-        return {_OPTIMIZER_CLASS: value.__name__}
-    if isinstance(value, keras.optimizers.Optimizer):
-        config = keras.optimizers.serialize(value)
-        try:
-            json.dumps(config, allow_nan=True)
-        except (TypeError, ValueError):
-            raise _Unsaveable(
-                f"a Keras optimizer ({type(value).__name__}) whose configuration is "
-                "not JSON"
-            ) from None
-        return {_OPTIMIZER: config}
-    name = type(value).__name__
-    if _SAMPLERS.get(name) and type(value).__module__.startswith("imblearn."):
-        return {_SAMPLER: [name, _encode(value.get_params(deep=False))]}
-    if isinstance(value, np.random.RandomState):
-        raise _Unsaveable("a numpy RandomState (pass an int seed instead)")
-    raise _Unsaveable(f"a {type(value).__module__}.{type(value).__qualname__} object")
-
-
-def _encode_array(array):
-    kind = array.dtype.kind
-    if kind == "O":
-        data = []
-        for item in array.ravel():
-            if isinstance(item, np.generic) and item.dtype.kind in "biufU":
-                item = item.item()
-            if item is not None and not isinstance(item, (bool, int, float, str)):
-                raise _Unsaveable(
-                    f"an object array holding a {type(item).__name__} value"
-                )
-            data.append(str(item) if isinstance(item, str) else item)
-        dtype = "object"
-    elif kind in _ARRAY_KINDS:
-        data = array.ravel().tolist()
-        dtype = array.dtype.str
-    else:
-        raise _Unsaveable(f"an array of dtype {array.dtype}")
-    return {"dtype": dtype, "shape": list(array.shape), "data": data}
-
-
-def _decode(data):
-    """Invert :func:`_encode`; raise ValueError on anything it would not write."""
-    if isinstance(data, list):
-        return [_decode(v) for v in data]
-    if isinstance(data, dict):
-        if len(data) == 1:
-            ((key, body),) = data.items()
-            if key.startswith("__"):
-                return _decode_tagged(key, body)
-        return {k: _decode(v) for k, v in data.items()}
-    if data is None or isinstance(data, (bool, int, float, str)):
-        return data
-    raise ValueError(f"unexpected JSON value {data!r}")
-
-
-def _decode_tagged(tag, body):
-    if tag == _TUPLE:
-        return tuple(_decode(_expect(body, list, tag)))
-    if tag == _DICT:
-        pairs = _expect(body, list, tag)
-        if not all(isinstance(p, list) and len(p) == 2 for p in pairs):
-            raise ValueError(f"{tag} must hold [key, value] pairs")
-        return {_hashable(_decode(k)): _decode(v) for k, v in pairs}
-    if tag == _NUMPY:
-        dtype_str, value = _expect(body, list, tag)
-        dtype = _checked_dtype(dtype_str, "biuf")
-        return dtype.type(value)
-    if tag == _NDARRAY:
-        return _decode_array(_expect(body, dict, tag))
-    if tag == _PATH:
-        from pathlib import Path
-
-        return Path(_expect(body, str, tag))
-    if tag == _OPTIMIZER_CLASS:
-        cls = getattr(keras.optimizers, _expect(body, str, tag), None)
-        if not _is_keras_optimizer_class(cls):
-            raise ValueError(f"{body!r} is not a Keras optimizer class")
-        return cls
-    if tag == _OPTIMIZER:
-        config = _expect(body, dict, tag)
-        _check_keras_config(config)
-        optimizer = keras.optimizers.deserialize(config)
-        if not isinstance(optimizer, keras.optimizers.Optimizer):
-            raise ValueError(f"{tag} is not a Keras optimizer")
-        return optimizer
-    if tag == _SAMPLER:
-        name, params = _expect(body, list, tag)
-        if name not in _SAMPLERS:
-            raise ValueError(f"sampler {name!r} is not one skbreast can rebuild")
-        module = __import__(_SAMPLERS[name], fromlist=[name])
-        return getattr(module, name)(**_expect(_decode(params), dict, tag))
-    raise ValueError(f"unknown type tag {tag!r}")
-
-
-def _expect(value, kind, tag):
-    if not isinstance(value, kind):
-        raise ValueError(f"{tag} holds a {type(value).__name__}, not a {kind.__name__}")
-    return value
-
-
-def _hashable(key):
-    # Tuples (e.g. of labels) survive as dict keys; lists cannot be keys.
-    if isinstance(key, list):
-        raise ValueError("a dict key cannot be a list")
-    return key
-
-
-def _checked_dtype(dtype_str, kinds):
-    try:
-        dtype = np.dtype(_expect(dtype_str, str, "dtype"))
-    except TypeError:
-        raise ValueError(f"unknown dtype {dtype_str!r}") from None
-    if dtype.kind not in kinds:
-        raise ValueError(f"dtype {dtype_str!r} is not allowed here")
-    return dtype
-
-
-def _decode_array(body):
-    if set(body) != {"dtype", "shape", "data"}:
-        raise ValueError("an array needs exactly 'dtype', 'shape' and 'data'")
-    shape = tuple(_expect(body["shape"], list, "shape"))
-    if not all(type(d) is int and d >= 0 for d in shape):
-        raise ValueError(f"bad array shape {shape!r}")
-    data = _expect(body["data"], list, "data")
-    if len(data) != int(np.prod(shape)):
-        raise ValueError(f"array data of length {len(data)} does not fit {shape}")
-    if body["dtype"] == "object":
-        if not all(v is None or isinstance(v, (bool, int, float, str)) for v in data):
-            raise ValueError("object arrays may hold only str, numbers and None")
-        array = np.empty(len(data), dtype=object)
-        array[:] = data
-        return array.reshape(shape)
-    dtype = _checked_dtype(body["dtype"], _ARRAY_KINDS)
-    return np.array(data, dtype=dtype).reshape(shape)
-
-
-def _is_trusted_keras_object(item):
-    module = item["module"]
-    if module == "keras" or module.startswith("keras."):
-        return True
-    name = item.get("registered_name")
-    if not (module.startswith("skbreast.") and isinstance(name, str)):
-        return False
-    registered = keras.saving.get_registered_object(name)
-    return name.startswith("skbreast>") and getattr(
-        registered, "__module__", ""
-    ).startswith("skbreast.")
-
-
-def _check_keras_config(config):
-    """Refuse Keras configs that refer to code outside Keras (defence in depth).
-
-    Keras' safe mode already refuses lambdas; this also refuses, before Keras sees
-    the config, any object whose ``module`` is neither part of Keras nor one of
-    skbreast's own registered layers (such as its augmentation layers).
-    """
-    stack = [config]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, dict):
-            if item.get("class_name") == "Lambda":
-                raise ValueError(
-                    "the model holds a Lambda layer, whose Python code could do "
-                    "anything when run; skbreast models never contain one, so it is "
-                    "refused (as Keras' safe mode refuses it)"
-                )
-            module = item.get("module")
-            if isinstance(module, str) and not _is_trusted_keras_object(item):
-                raise ValueError(
-                    f"the Keras configuration refers to the Python module "
-                    f"{module!r} ({item.get('class_name')!r}); only Keras' own "
-                    "objects are loaded"
-                )
-            stack.extend(item.values())
-        elif isinstance(item, list):
-            stack.extend(item)
 
 
 # --------------------------------------------------------------------- state
@@ -334,8 +101,8 @@ def encode_params(cls, params):
     encoded = {}
     for name, value in params.items():
         try:
-            encoded[name] = _encode(value)
-        except _Unsaveable as exc:
+            encoded[name] = encode(value)
+        except Unsaveable as exc:
             raise ValueError(
                 f"Cannot save {cls.__name__}: its parameter {name!r} holds "
                 f"{exc.args[0]}, which has no pickle-free encoding. Set it to a "
@@ -349,8 +116,8 @@ def _encode_attributes(cls, attributes):
     encoded = {}
     for name, value in attributes.items():
         try:
-            encoded[name] = _encode(value)
-        except _Unsaveable as exc:
+            encoded[name] = encode(value)
+        except Unsaveable as exc:
             raise ValueError(
                 f"Cannot save {cls.__name__}: its fitted attribute {name!r} holds "
                 f"{exc.args[0]}, which has no pickle-free encoding."
@@ -685,7 +452,7 @@ def _read_manifest(archive, path):
 
 def _rebuild(cls, manifest, path):
     try:
-        params = _decode(manifest["params"])
+        params = decode(manifest["params"])
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise _bad(path, f"cannot decode the parameters: {exc}") from exc
     known = set(cls().get_params(deep=False))
@@ -713,7 +480,7 @@ def _read_model(archive, path):
         try:
             with zipfile.ZipFile(model_path) as keras_zip:
                 config = json.loads(keras_zip.read("config.json").decode("utf-8"))
-            _check_keras_config(config)
+            check_keras_config(config)
         except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, ValueError) as exc:
             message = f"its Keras model is refused or unreadable: {exc}"
             raise _bad(path, message) from exc
@@ -732,7 +499,7 @@ def _read_model(archive, path):
 
 def _set_fitted(estimator, model, manifest, path):
     try:
-        attributes = _decode(manifest["attributes"])
+        attributes = decode(manifest["attributes"])
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise _bad(path, f"cannot decode the fitted attributes: {exc}") from exc
     missing = {"classes_", "image_shape_", "n_features_in_"} - set(attributes)

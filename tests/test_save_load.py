@@ -356,7 +356,7 @@ def test_lambda_layer_refused_without_running_it(saved, tmp_path, monkeypatch):
         skbreast.load(path)
     assert not marker.exists()
     # Without skbreast's own check, Keras' safe mode refuses it too.
-    monkeypatch.setattr(_persistence, "_check_keras_config", lambda config: None)
+    monkeypatch.setattr(_persistence, "check_keras_config", lambda config: None)
     with pytest.raises(FileFormatError, match="(?s)safe_mode=True.*Lambda"):
         skbreast.load(path)
     assert not marker.exists()
