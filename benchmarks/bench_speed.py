@@ -96,19 +96,23 @@ def plain_keras_cnn():
     return model
 
 
-def skbreast_cnn(precision, epochs, seed):
-    from skbreast import CNNClassifier
+def skbreast_estimator(cls, precision, epochs, seed):
+    """``cls`` doing the same work as the plain Keras side.
 
-    clf = CNNClassifier(
+    No augmentation, no learning-rate schedule callback, no validation split.
+    """
+    return cls(
+        flip=False,
+        rotate90=False,
+        stain_jitter=0.0,
+        zoom=0.0,
+        lr_schedule=None,
         epochs=epochs,
         batch_size=BATCH_SIZE,
         early_stopping=False,
         precision=precision,
         random_state=seed,
     )
-    # Same work as the plain Keras side: no augmentation, no schedule callback.
-    off = dict(flip=False, rotate90=False, stain_jitter=0.0, zoom=0.0, lr_schedule=None)
-    return clf.set_params(**{k: v for k, v in off.items() if k in clf.get_params()})
 
 
 def timed(fn):
@@ -132,19 +136,11 @@ def run_resnet_precision(X, y, Xv, yv, epochs, repeats, log):
 
     configs = ["float32", "mixed_bfloat16"]
     rows = {c: {"fit_s": [], "predict_s": [], "auc": []} for c in configs}
-    off = dict(flip=False, rotate90=False, stain_jitter=0.0, zoom=0.0, lr_schedule=None)
     for r in range(repeats):
         for precision in configs if r % 2 == 0 else configs[::-1]:
             keras.utils.clear_session()
             gc.collect()
-            clf = ResNetClassifier(
-                epochs=epochs,
-                batch_size=BATCH_SIZE,
-                early_stopping=False,
-                precision=precision,
-                random_state=r,
-            )
-            clf.set_params(**{k: v for k, v in off.items() if k in clf.get_params()})
+            clf = skbreast_estimator(ResNetClassifier, precision, epochs, r)
             fit_s, _ = timed(lambda clf=clf: clf.fit(X, y))
             clf.predict_proba(Xv[:256])
             predict_s, proba = best_of(lambda clf=clf: clf.predict_proba(Xv))
@@ -161,6 +157,8 @@ def run_resnet_precision(X, y, Xv, yv, epochs, repeats, log):
 def run_speed(X, y, Xv, yv, epochs, repeats, log):
     import keras
     from sklearn.metrics import roc_auc_score
+
+    from skbreast import CNNClassifier
 
     # Plain Keras receives float32 in [0, 1], prepared once outside the timings.
     Xf = X.astype("float32") / 255.0
@@ -192,7 +190,7 @@ def run_speed(X, y, Xv, yv, epochs, repeats, log):
                 score = proba[:, 0]
             else:
                 precision = config.split("_", 1)[1]
-                clf = skbreast_cnn(precision, epochs, r)
+                clf = skbreast_estimator(CNNClassifier, precision, epochs, r)
                 fit_s, _ = timed(lambda clf=clf: clf.fit(X, y))
                 clf.predict_proba(Xv[:256])
                 predict_s, proba = best_of(lambda clf=clf: clf.predict_proba(Xv))

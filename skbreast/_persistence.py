@@ -98,29 +98,34 @@ def fitted_attributes(estimator):
 
 def encode_params(cls, params):
     """Encode ``params`` of an estimator of class ``cls``; clear error if impossible."""
-    encoded = {}
-    for name, value in params.items():
-        try:
-            encoded[name] = encode(value)
-        except Unsaveable as exc:
-            raise ValueError(
-                f"Cannot save {cls.__name__}: its parameter {name!r} holds "
-                f"{exc.args[0]}, which has no pickle-free encoding. Set it to a "
-                f"storable value first, e.g. estimator.set_params({name}=None), and "
-                "pass it again after loading."
-            ) from None
-    return encoded
+    return _encode_values(
+        cls,
+        params,
+        "parameter",
+        " Set it to a storable value first, e.g. estimator.set_params({name}=None), "
+        "and pass it again after loading.",
+    )
 
 
 def _encode_attributes(cls, attributes):
+    return _encode_values(cls, attributes, "fitted attribute")
+
+
+def _encode_values(cls, values, what, advice=""):
+    """Encode each of ``values``; name the first one that cannot be encoded.
+
+    ``advice`` is appended to the error message, with ``{name}`` replaced by the
+    name of that value.
+    """
     encoded = {}
-    for name, value in attributes.items():
+    for name, value in values.items():
         try:
             encoded[name] = encode(value)
         except Unsaveable as exc:
             raise ValueError(
-                f"Cannot save {cls.__name__}: its fitted attribute {name!r} holds "
+                f"Cannot save {cls.__name__}: its {what} {name!r} holds "
                 f"{exc.args[0]}, which has no pickle-free encoding."
+                + advice.format(name=name)
             ) from None
     return encoded
 
