@@ -7,12 +7,14 @@ into other wrappers such as ``scikeras.wrappers.KerasClassifier``.
 
 from skbreast.models._augment import RandomDihedral, RandomStainJitter
 from skbreast.models._cnn import build_cnn
+from skbreast.models._dropout import FastDropout
 from skbreast.models._resnet import RESNET_BACKBONES, build_resnet
 
 __all__ = [
     "build_cnn",
     "build_resnet",
     "RESNET_BACKBONES",
+    "FastDropout",
     "RandomDihedral",
     "RandomStainJitter",
 ]

@@ -10,6 +10,7 @@ from skbreast.models._common import (
     image_input,
     layer_seed,
 )
+from skbreast.models._dropout import FastDropout
 
 
 def build_cnn(
@@ -35,6 +36,9 @@ def build_cnn(
     (ReLU, each followed by dropout) and ends in a sigmoid unit for binary problems or a
     softmax layer otherwise. This is the architecture popularised by the IDC 50x50 patch
     models; pooling uses ``"same"`` padding so that any image size, down to 1x1, works.
+    Dropout is :class:`skbreast.models.FastDropout`, Keras' dropout with a mask that
+    costs a quarter as many random numbers (the CNN's most expensive training step
+    on a CPU otherwise).
 
     Parameters
     ----------
@@ -95,7 +99,7 @@ def build_cnn(
             ),
             name=f"block{i + 1}_conv",
         )(x)
-        x = keras.layers.Dropout(
+        x = FastDropout(
             conv_dropout, seed=layer_seed(seed, 2 * i + 1), name=f"block{i + 1}_dropout"
         )(x)
         x = keras.layers.MaxPooling2D(2, padding="same", name=f"block{i + 1}_pool")(x)
@@ -109,7 +113,7 @@ def build_cnn(
             ),
             name=f"dense{j + 1}",
         )(x)
-        x = keras.layers.Dropout(
+        x = FastDropout(
             dense_dropout,
             seed=layer_seed(seed, 1001 + 2 * j),
             name=f"dense{j + 1}_dropout",
