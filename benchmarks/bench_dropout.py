@@ -52,13 +52,11 @@ def model_step(drop, precision):
     """One training step of the default CNN built with ``drop`` as its dropout."""
     import keras
 
+    from skbreast._precision import dtype_policy
     from skbreast.models import build_cnn
 
-    keras.config.set_dtype_policy(precision)
-    try:
+    with dtype_policy(precision):
         model = build_cnn((50, 50, 3), seed=0)
-    finally:
-        keras.config.set_dtype_policy("float32")
     if drop is not None:
         # Same model with Keras' own layer in place of FastDropout.
         config = model.get_config()

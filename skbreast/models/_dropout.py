@@ -112,24 +112,22 @@ def _tensorflow_bit_dropout(x, rate, seed):
     seed = tf.cast(tf.math.floormod(seed, tf.int32.max - 1), tf.int32)
     shape = tf.shape(x)
     channels = x.shape[-1]
-    if channels is not None and channels % per_word == 0:
-        # Draw [..., C / per_word] words: the bitcast to [..., C / per_word,
-        # per_word] small integers reshapes to x's shape without a copy.
+    # Draw [..., C / per_word] words when the channels divide evenly: the bitcast
+    # to [..., C / per_word, per_word] small integers reshapes to x's shape without
+    # a copy. Otherwise draw enough words for every element and trim the tail.
+    whole_words = channels is not None and channels % per_word == 0
+    if whole_words:
         word_shape = tf.concat([shape[:-1], [channels // per_word]], axis=0)
-        words = tf.random.stateless_uniform(
-            word_shape, seed, minval=None, maxval=None, dtype=tf.uint32
-        )
-        values = tf.reshape(tf.bitcast(words, small), shape)
     else:
         size = tf.size(x)
-        words = tf.random.stateless_uniform(
-            [(size + per_word - 1) // per_word],
-            seed,
-            minval=None,
-            maxval=None,
-            dtype=tf.uint32,
-        )
-        values = tf.reshape(tf.reshape(tf.bitcast(words, small), [-1])[:size], shape)
+        word_shape = [(size + per_word - 1) // per_word]
+    words = tf.random.stateless_uniform(
+        word_shape, seed, minval=None, maxval=None, dtype=tf.uint32
+    )
+    values = tf.bitcast(words, small)
+    if not whole_words:
+        values = tf.reshape(values, [-1])[:size]
+    values = tf.reshape(values, shape)
     keep = values >= tf.constant(threshold, small)
     scale = tf.constant(1 / (1 - threshold / 2**bits), x.dtype)
     return tf.where(keep, x * scale, tf.zeros_like(x))
