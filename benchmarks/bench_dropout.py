@@ -52,7 +52,7 @@ def model_step(drop, precision):
     """One training step of the default CNN built with ``drop`` as its dropout."""
     import keras
 
-    from skbreast._precision import dtype_policy
+    from skbreast._training.precision import dtype_policy
     from skbreast.models import build_cnn
 
     with dtype_policy(precision):

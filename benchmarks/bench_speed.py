@@ -78,7 +78,7 @@ def plain_keras_cnn(precision="float32"):
     import keras
     from keras import layers
 
-    from skbreast._precision import dtype_policy
+    from skbreast._training.precision import dtype_policy
 
     # The policy applies to the layers built inside the block, as a global
     # policy would, and is restored afterwards.
@@ -406,7 +406,7 @@ def main():
     import keras
     import tensorflow as tf
 
-    from skbreast._precision import _cpu_has_bfloat16, resolve_precision
+    from skbreast._training.precision import _cpu_has_bfloat16, resolve_precision
 
     def log(line):
         print(line, flush=True)

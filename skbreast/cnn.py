@@ -4,8 +4,8 @@ import numbers
 
 from sklearn.utils._param_validation import Interval
 
-from skbreast import _docstrings
-from skbreast._base import BaseImageClassifier
+from skbreast._training import docstrings as _docstrings
+from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import build_cnn
 
 

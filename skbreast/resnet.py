@@ -5,8 +5,8 @@ import os
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from skbreast import _docstrings
-from skbreast._base import BaseImageClassifier
+from skbreast._training import docstrings as _docstrings
+from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import RESNET_BACKBONES, build_resnet
 
 

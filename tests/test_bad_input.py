@@ -7,7 +7,7 @@ from PIL import Image
 from sklearn.utils._param_validation import InvalidParameterError
 
 from skbreast import CNNClassifier, ResNetClassifier
-from skbreast._imageio import ImageReadError
+from skbreast.datasets._imageio import ImageReadError
 
 
 @pytest.fixture(scope="module")

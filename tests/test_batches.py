@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from numpy.testing import assert_allclose
 
-from skbreast._data import ArraySource, TrainingBatches
+from skbreast._training.batches import ArraySource, TrainingBatches
 
 
 def _batches(n, batch_size, **kwargs):

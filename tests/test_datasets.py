@@ -8,9 +8,9 @@ from _data_helpers import (
     write_image,
 )
 
-from skbreast._imageio import ImageReadError
 from skbreast.datasets import load_breakhis, load_idc, load_image_folder
 from skbreast.datasets._breakhis import TUMOR_TYPES, parse_breakhis_filename
+from skbreast.datasets._imageio import ImageReadError
 
 # --------------------------------------------------------------------- BreakHis
 

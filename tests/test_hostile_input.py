@@ -24,8 +24,8 @@ from numpy.testing import assert_allclose
 from PIL import Image
 
 from skbreast import CNNClassifier
-from skbreast._imageio import ImageReadError, read_images
 from skbreast.datasets import load_image_folder
+from skbreast.datasets._imageio import ImageReadError, read_images
 
 SETTINGS = settings(
     max_examples=25,

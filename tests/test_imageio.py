@@ -7,8 +7,8 @@ import pytest
 from _data_helpers import random_rgb, write_image
 from PIL import Image
 
-from skbreast import _imageio
-from skbreast._imageio import ImageReadError, read_image, read_images
+from skbreast.datasets import _imageio
+from skbreast.datasets._imageio import ImageReadError, read_image, read_images
 
 
 def test_rgb_native_size_and_dtype(tmp_path):

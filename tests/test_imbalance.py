@@ -18,7 +18,7 @@ from sklearn.model_selection import (
 from sklearn.pipeline import Pipeline
 
 from skbreast import CNNClassifier
-from skbreast._sampling import make_resampler
+from skbreast._training.sampling import make_resampler
 from skbreast.metrics import make_patient_scorer, patient_scores
 
 

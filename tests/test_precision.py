@@ -10,7 +10,8 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
 
-from skbreast import CNNClassifier, ResNetClassifier, _precision
+from skbreast import CNNClassifier, ResNetClassifier
+from skbreast._training import precision as _precision
 
 ESTIMATORS = [
     pytest.param(CNNClassifier(**SMALL_CNN, epochs=2), id="cnn"),

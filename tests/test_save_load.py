@@ -19,8 +19,9 @@ from numpy.testing import assert_array_equal
 from sklearn.exceptions import NotFittedError
 
 import skbreast
-from skbreast import CNNClassifier, ResNetClassifier, _persistence
+from skbreast import CNNClassifier, ResNetClassifier
 from skbreast._persistence import FileFormatError, VersionMismatchWarning
+from skbreast._persistence import format as _persistence
 
 
 @pytest.fixture(scope="module")

@@ -16,7 +16,7 @@ from conftest import SMALL_CNN, make_images
 from numpy.testing import assert_allclose
 
 from skbreast import CNNClassifier
-from skbreast._threads import resolve_n_threads
+from skbreast._training.threads import resolve_n_threads
 
 TF_ONLY = pytest.mark.skipif(
     os.environ.get("KERAS_BACKEND", "tensorflow") != "tensorflow",

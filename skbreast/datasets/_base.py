@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skbreast._imageio import _read_sizes, read_images
+from skbreast.datasets._imageio import _read_sizes, read_images
 
 # Extensions Pillow decodes that histology data sets use; anything else in a data
 # folder (README, CSV, .DS_Store, thumbnails databases) is ignored, as in Keras.

@@ -276,7 +276,7 @@ def load_breakhis(
         If ``root`` does not exist.
     ValueError
         If no BreakHis layout or no matching image is found under ``root``.
-    skbreast._imageio.ImageReadError
+    skbreast.datasets._imageio.ImageReadError
         If an image cannot be decoded and ``on_error="raise"``.
 
     Examples

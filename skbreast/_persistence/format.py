@@ -9,8 +9,8 @@
 :func:`load` rebuilds only skbreast's own estimator classes, decodes the JSON with a
 closed set of type tags and loads the model with ``keras.saving.load_model(...,
 safe_mode=True)``, so nothing in the file is ever unpickled or run as code. The
-JSON encoding is :mod:`skbreast._codec`; this module owns the file: its layout,
-atomic writing and checked reading.
+JSON encoding is :mod:`skbreast._persistence.codec`; this module owns the file:
+its layout, atomic writing and checked reading.
 """
 
 import json
@@ -27,8 +27,8 @@ import zlib
 import keras
 import numpy as np
 
-from skbreast._codec import Unsaveable, check_keras_config, decode, encode
-from skbreast._threads import limit_framework_threads
+from skbreast._persistence.codec import Unsaveable, check_keras_config, decode, encode
+from skbreast._training.threads import limit_framework_threads
 
 __all__ = ["load", "save"]
 
@@ -537,7 +537,7 @@ def _set_fitted(estimator, model, manifest, path):
         )
     for name, value in attributes.items():
         setattr(estimator, name, value)
-    from skbreast._base import _logits_model
+    from skbreast._training.estimator import _logits_model
 
     estimator._logits_model = _logits_model(model)
     estimator.model_ = model

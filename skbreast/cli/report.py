@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from skbreast import plotting
-from skbreast._benchmark import (
+from skbreast.cli.engine import (
     METRICS,
     PATIENT_METRICS,
     TIME_METRICS,
@@ -126,7 +126,7 @@ def write_report(result, out, *, X, target_names, meta, random_state=None):
     Parameters
     ----------
     result : Bunch
-        From :func:`skbreast._benchmark.cross_validate_models`.
+        From :func:`skbreast.cli.engine.cross_validate_models`.
     out : path-like
         Output folder, created if missing.
     X : ndarray

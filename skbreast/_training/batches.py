@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from skbreast._imageio import read_images
+from skbreast.datasets._imageio import read_images
 
 
 def is_path_input(X):
@@ -98,8 +98,8 @@ class TrainingBatches(keras.utils.PyDataset):
         Shuffles the order at the start of every epoch; None keeps it fixed.
     resample : callable or None
         ``resample(indices, rng) -> indices``, drawn anew for every epoch (class
-        rebalancing by index, see ``skbreast._sampling``). It must return the same
-        number of indices every time: Keras fixes the steps per epoch.
+        rebalancing by index, see ``skbreast._training.sampling``). It must return
+        the same number of indices every time: Keras fixes the steps per epoch.
     pad : {"repeat", "zero_weight"}, default="repeat"
         How the last batch is completed. ``"repeat"`` (training): with the first
         samples of the same epoch's shuffled order, at their full weight, so every

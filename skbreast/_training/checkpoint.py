@@ -10,7 +10,7 @@ import os
 
 import keras
 
-from skbreast._persistence import write_estimator
+from skbreast._persistence.format import write_estimator
 
 #: File names inside ``checkpoint_dir``.
 LAST = "last.skbreast"

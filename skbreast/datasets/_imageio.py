@@ -134,7 +134,7 @@ def _decode(path, image_size, channels, max_pixels):
                 raise ImageReadError(
                     f"Image file {path!r} has {width}x{height} = "
                     f"{width * height:,} pixels, more than the limit of "
-                    f"{max_pixels:,} (skbreast._imageio.MAX_IMAGE_PIXELS); "
+                    f"{max_pixels:,} (skbreast.datasets._imageio.MAX_IMAGE_PIXELS); "
                     f"refusing to decode it."
                 )
             if image_size is not None and im.format == "JPEG":
@@ -206,7 +206,7 @@ def read_image(path, image_size=None, channels=3):
     --------
     >>> import numpy as np, tempfile, os
     >>> from PIL import Image
-    >>> from skbreast._imageio import read_image
+    >>> from skbreast.datasets._imageio import read_image
     >>> path = os.path.join(tempfile.mkdtemp(), "patch.png")
     >>> Image.new("RGB", (40, 30), (200, 120, 180)).save(path)
     >>> read_image(path).shape
@@ -338,7 +338,7 @@ def read_images(
     --------
     >>> import tempfile, os
     >>> from PIL import Image
-    >>> from skbreast._imageio import read_images
+    >>> from skbreast.datasets._imageio import read_images
     >>> folder = tempfile.mkdtemp()
     >>> paths = [os.path.join(folder, f"{i}.png") for i in range(3)]
     >>> for i, p in enumerate(paths):

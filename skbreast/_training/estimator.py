@@ -27,8 +27,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from skbreast._checkpoint import EstimatorCheckpoint, TrainingProgress
-from skbreast._data import (
+from skbreast._persistence.format import encode_params
+from skbreast._training.batches import (
     ArraySource,
     PathSource,
     TrainingBatches,
@@ -36,18 +36,18 @@ from skbreast._data import (
     is_path_input,
     predict_in_batches,
 )
-from skbreast._imageio import read_image
-from skbreast._persistence import encode_params
-from skbreast._precision import (
+from skbreast._training.checkpoint import EstimatorCheckpoint, TrainingProgress
+from skbreast._training.precision import (
     PRECISIONS,
     dtype_policy,
     jit_compile_setting,
     resolve_precision,
 )
-from skbreast._release import released_after_fit
-from skbreast._sampling import make_resampler
-from skbreast._schedules import schedule_callbacks
-from skbreast._threads import limit_framework_threads
+from skbreast._training.release import released_after_fit
+from skbreast._training.sampling import make_resampler
+from skbreast._training.schedules import schedule_callbacks
+from skbreast._training.threads import limit_framework_threads
+from skbreast.datasets._imageio import read_image
 
 # Stored dtypes that reach the model as they are; anything else (int64, bool, object)
 # is converted to float32. uint8 is never widened: scaling happens inside the model.

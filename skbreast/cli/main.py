@@ -358,8 +358,8 @@ def _versions():
 # ---------------------------------------------------------------- commands
 def run_benchmark(args, argv):
     """Run the ``benchmark`` command; return the exit status."""
-    from skbreast._benchmark import cross_validate_models
-    from skbreast._report import write_report
+    from skbreast.cli.engine import cross_validate_models
+    from skbreast.cli.report import write_report
 
     start = time.perf_counter()
     if args.cv < 2:

@@ -1,7 +1,7 @@
 """The cross-validation engine behind ``skbreast benchmark``: no files, no printing.
 
 It fits every model on the same folds (by patient when patients are known), keeps
-the out-of-fold scores, and summarises them; :mod:`skbreast._report` writes them.
+the out-of-fold scores, and summarises them; :mod:`skbreast.cli.report` writes them.
 """
 
 import time
