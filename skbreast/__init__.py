@@ -11,9 +11,8 @@ import os as _os
 _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from skbreast._persistence import load, save  # noqa: E402
+from skbreast._version import __version__  # noqa: E402
 from skbreast.cnn import CNNClassifier  # noqa: E402
 from skbreast.resnet import ResNetClassifier  # noqa: E402
-
-__version__ = "0.1.0.dev0"
 
 __all__ = ["CNNClassifier", "ResNetClassifier", "load", "save", "__version__"]

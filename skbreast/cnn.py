@@ -4,11 +4,13 @@ import numbers
 
 from sklearn.utils._param_validation import Interval
 
+from skbreast._persistence import register
 from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import build_cnn
 
 
+@register
 class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
     __doc__ = f"""Convolutional network classifier for histopathology images.
 

@@ -5,11 +5,13 @@ import os
 
 from sklearn.utils._param_validation import Interval, StrOptions
 
+from skbreast._persistence import register
 from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import RESNET_BACKBONES, build_resnet
 
 
+@register
 class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
     __doc__ = f"""Residual network classifier for histopathology images.
 

@@ -9,7 +9,8 @@ import numpy as np
 import pytest
 from _data_helpers import make_breakhis_tree, write_image
 
-from skbreast.cli import detect_layout, main
+from skbreast.cli import main
+from skbreast.cli.data import detect_layout
 from skbreast.cli.engine import METRICS, PATIENT_METRICS, TIME_METRICS
 
 FAST = ["--image-size", "16", "16", "--epochs", "1", "--cv", "2"]

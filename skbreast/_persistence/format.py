@@ -9,8 +9,9 @@
 :func:`load` rebuilds only skbreast's own estimator classes, decodes the JSON with a
 closed set of type tags and loads the model with ``keras.saving.load_model(...,
 safe_mode=True)``, so nothing in the file is ever unpickled or run as code. The
-JSON encoding is :mod:`skbreast._persistence.codec`; this module owns the file:
-its layout, atomic writing and checked reading.
+JSON encoding is :mod:`skbreast._persistence.codec`; the classes that may be
+rebuilt are those in :mod:`skbreast._persistence.registry`; this module owns the
+file: its layout, atomic writing and checked reading.
 """
 
 import json
@@ -28,7 +29,9 @@ import keras
 import numpy as np
 
 from skbreast._persistence.codec import Unsaveable, check_keras_config, decode, encode
+from skbreast._persistence.registry import registered_classes
 from skbreast._training.threads import limit_framework_threads
+from skbreast._version import __version__
 
 __all__ = ["load", "save"]
 
@@ -69,16 +72,8 @@ class VersionMismatchWarning(UserWarning):
 
 
 # --------------------------------------------------------------------- state
-def _estimator_classes():
-    # Imported here: skbreast/__init__ imports this module.
-    from skbreast.cnn import CNNClassifier
-    from skbreast.resnet import ResNetClassifier
-
-    return {cls.__name__: cls for cls in (CNNClassifier, ResNetClassifier)}
-
-
 def _check_estimator_class(cls):
-    classes = _estimator_classes()
+    classes = registered_classes()
     if classes.get(cls.__name__) is not cls:
         raise TypeError(
             f"skbreast.save stores skbreast's own estimators ({', '.join(classes)}), "
@@ -132,8 +127,6 @@ def _encode_values(cls, values, what, advice=""):
 
 def _versions():
     import sklearn
-
-    from skbreast import __version__
 
     backend = keras.backend.backend()
     backend_module = sys.modules.get({"torch": "torch"}.get(backend, backend))
@@ -386,11 +379,11 @@ def _read(archive, path):
             f"{hint}."
         )
     manifest = _read_manifest(archive, path)
-    cls = _estimator_classes().get(manifest["estimator"])
+    cls = registered_classes().get(manifest["estimator"])
     if cls is None:
         raise FileFormatError(
             f"{path!r} holds an estimator of class {manifest['estimator']!r}; "
-            f"skbreast.load rebuilds only {', '.join(_estimator_classes())}."
+            f"skbreast.load rebuilds only {', '.join(registered_classes())}."
         )
     estimator = _rebuild(cls, manifest, path)
     if not manifest["fitted"]:
@@ -442,8 +435,6 @@ def _read_manifest(archive, path):
     ]:
         if not isinstance(manifest.get(key), kind):
             raise _bad(path, f"{key!r} is missing or not a {kind.__name__}")
-    from skbreast import __version__
-
     if versions.get("skbreast") != __version__:
         warnings.warn(
             f"{path!r} was written by skbreast {versions.get('skbreast')} (Keras "
@@ -535,9 +526,4 @@ def _set_fitted(estimator, model, manifest, path):
             f"its model takes images of shape {input_shape}, but image_shape_ is "
             f"{attributes['image_shape_']}",
         )
-    for name, value in attributes.items():
-        setattr(estimator, name, value)
-    from skbreast._training.estimator import _logits_model
-
-    estimator._logits_model = _logits_model(model)
-    estimator.model_ = model
+    estimator._set_fitted(attributes, model)

@@ -2,15 +2,15 @@
 
 :class:`TrainingProgress` records every finished epoch, so that a fit interrupted
 by an exception or Ctrl-C still knows its history. :class:`EstimatorCheckpoint`
-saves the whole estimator (with :func:`skbreast.save`, atomically) after every
-epoch, so that a crashed fit can be loaded and resumed with ``warm_start=True``.
+saves the whole estimator (in :func:`skbreast.save`'s format, atomically) after
+every epoch, so that a crashed fit can be loaded and resumed with
+``warm_start=True``. It writes through the writer that persistence gives each
+estimator class, so that this module never imports persistence.
 """
 
 import os
 
 import keras
-
-from skbreast._persistence.format import write_estimator
 
 #: File names inside ``checkpoint_dir``.
 LAST = "last.skbreast"
@@ -51,6 +51,9 @@ class EstimatorCheckpoint(keras.callbacks.Callback):
     ----------
     directory : str
         Existing folder to write into.
+    writer : object
+        Has ``write(path, cls, params, attributes, model)``, which writes one
+        estimator file atomically (the class's ``_file_writer``).
     cls : type
         The estimator's class.
     params : dict
@@ -62,9 +65,10 @@ class EstimatorCheckpoint(keras.callbacks.Callback):
         Early stopping of this fit, if any.
     """
 
-    def __init__(self, directory, cls, params, attributes, stopper=None):
+    def __init__(self, directory, writer, cls, params, attributes, stopper=None):
         super().__init__()
         self.directory = directory
+        self.writer = writer
         self.cls = cls
         self.estimator_params = params
         self.attributes = attributes
@@ -74,7 +78,7 @@ class EstimatorCheckpoint(keras.callbacks.Callback):
         is_best = self.stopper is not None and self.stopper.best_epoch == epoch
         attributes = self.attributes(epoch + 1 if is_best else None)
         for name in (LAST, BEST) if is_best else (LAST,):
-            write_estimator(
+            self.writer.write(
                 os.path.join(self.directory, name),
                 self.cls,
                 self.estimator_params,

@@ -1,0 +1,316 @@
+"""The training loop of the image classifiers, top to bottom.
+
+``_fit`` guards a fit (a failed or interrupted fit leaves the estimator as it was);
+``_fit_unguarded`` validates the input, holds out the early-stopping set, builds or
+reuses the model and runs Keras' ``fit`` phase by phase with the callbacks that
+early stopping, learning-rate schedules, progress and checkpoints need.
+"""
+
+import copy
+import os
+import warnings
+
+import keras
+import numpy as np
+from sklearn.model_selection import train_test_split
+from sklearn.utils import check_random_state
+
+from skbreast._training.batches import TrainingBatches
+from skbreast._training.checkpoint import EstimatorCheckpoint, TrainingProgress
+from skbreast._training.precision import (
+    dtype_policy,
+    jit_compile_setting,
+    resolve_precision,
+)
+from skbreast._training.prediction import PREDICT_BATCH_SIZE
+from skbreast._training.release import released_after_fit
+from skbreast._training.sampling import make_resampler
+from skbreast._training.schedules import schedule_callbacks
+from skbreast._training.threads import limit_framework_threads
+
+# 'auto' early stopping needs this many training images: below it, a held-out
+# tenth is too small to judge an epoch by.
+_AUTO_EARLY_STOPPING_MIN_SAMPLES = 100
+
+#: Fitted attributes that validation sets at the start of a fit.
+VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
+
+
+class FitLoopMixin:
+    """The fit loop of :class:`~skbreast._training.estimator.BaseImageClassifier`."""
+
+    def _use_early_stopping(self, y_encoded, n_classes):
+        if self.early_stopping is False:
+            return False
+        counts = np.bincount(y_encoded, minlength=n_classes)
+        n_val = int(np.ceil(self.validation_fraction * len(y_encoded)))
+        feasible = (
+            counts.min() >= 2 and n_classes <= n_val <= len(y_encoded) - n_classes
+        )
+        if self.early_stopping == "auto":
+            return feasible and len(y_encoded) >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
+        if not feasible:
+            raise ValueError(
+                "early_stopping=True holds out a stratified validation_fraction="
+                f"{self.validation_fraction} of the images, which needs at least 2 "
+                f"images of every class and a validation set of at least {n_classes} "
+                f"images; got class counts {counts.tolist()}. Use more data, a larger "
+                "validation_fraction or early_stopping=False."
+            )
+        return True
+
+    def _make_optimizer(self, learning_rate):
+        spec = self.optimizer
+        try:
+            if isinstance(spec, str):
+                template = keras.optimizers.get(spec)
+            elif isinstance(spec, type):
+                template = spec()
+            else:
+                template = spec
+            config = template.get_config()
+        except (ValueError, TypeError) as exc:
+            raise ValueError(
+                f"optimizer={spec!r} is not a Keras optimizer name, class or instance "
+                f"({exc})."
+            ) from exc
+        # A fresh optimizer per fit: the parameter must not carry state across fits.
+        config["learning_rate"] = float(learning_rate)
+        return type(template).from_config(config)
+
+    def _compile(self, model, learning_rate, n_classes):
+        loss = (
+            "binary_crossentropy"
+            if n_classes == 2
+            else "sparse_categorical_crossentropy"
+        )
+        model.compile(
+            optimizer=self._make_optimizer(learning_rate),
+            loss=loss,
+            jit_compile=jit_compile_setting(),
+        )
+
+    def _fit(self, X, y, sample_weight, **kwargs):
+        # Validation records n_features_in_ (and feature_names_in_) before training.
+        # Unless the fit committed a fitted state (it then sets a new history_), a
+        # failed or interrupted fit puts them back, so that a fitted estimator keeps
+        # its previous state intact and an unfitted one stays unfitted.
+        before = {k: v for k, v in vars(self).items() if k in VALIDATION_ATTRIBUTES}
+        history = self.__dict__.get("history_")
+        try:
+            with released_after_fit():
+                return self._fit_unguarded(X, y, sample_weight, **kwargs)
+        except BaseException:
+            if self.__dict__.get("history_") is history:
+                for name in VALIDATION_ATTRIBUTES:
+                    if name in before:
+                        setattr(self, name, before[name])
+                    else:
+                        self.__dict__.pop(name, None)
+            raise
+
+    def _fit_unguarded(
+        self, X, y, sample_weight, *, epochs, incremental, classes, allow_early_stopping
+    ):
+        # Before anything runs a TensorFlow operation: its pools are fixed after.
+        limit_framework_threads(self.n_threads)
+        source, y = self._validate_images(X, y, reset=not incremental, fitting=True)
+        classes_, y_encoded = self._encode_labels(y, classes, incremental)
+        n_classes = len(classes_)
+        weights = self._training_weights(y_encoded, classes_, sample_weight)
+        targets = (
+            y_encoded.astype(np.float32).reshape(-1, 1)
+            if n_classes == 2
+            else y_encoded.astype(np.int32)
+        )
+
+        rng = check_random_state(self.random_state)
+        model_seed, split_seed, shuffle_seed = (
+            int(s) for s in rng.randint(np.iinfo(np.int32).max, size=3)
+        )
+
+        indices = np.arange(len(y_encoded))
+        validation = None
+        if allow_early_stopping and self._use_early_stopping(y_encoded, n_classes):
+            indices, val_indices = train_test_split(
+                indices,
+                test_size=self.validation_fraction,
+                stratify=y_encoded,
+                random_state=split_seed,
+            )
+            # Equal batches of at most PREDICT_BATCH_SIZE: one trace of the test
+            # step, and fewer than one padding image per batch.
+            n_batches = -(-len(val_indices) // PREDICT_BATCH_SIZE)
+            validation = TrainingBatches(
+                source,
+                val_indices,
+                targets,
+                weights,
+                -(-len(val_indices) // n_batches),
+                pad="zero_weight",
+            )
+        resample = None
+        if self.sampler is not None:
+            resample = make_resampler(self.sampler, classes_[y_encoded])
+        train = TrainingBatches(
+            source,
+            indices,
+            targets,
+            weights,
+            self.batch_size,
+            rng=np.random.default_rng(shuffle_seed),
+            resample=resample,
+        )
+
+        if incremental:
+            model = self.model_
+            input_scale = self.input_scale_
+            precision = getattr(self, "precision_", "float32")
+            phases = [(epochs, None, None)]  # keep the compiled optimizer state
+            history = {k: list(v) for k, v in self.history_.items()}
+            done = self.n_iter_
+        else:
+            input_scale = self._resolve_input_scale(source)
+            precision = resolve_precision(self.precision)
+            # The policy applies to this model's layers only; each layer records
+            # it, so the saved model keeps it.
+            with dtype_policy(precision):
+                model = self._build_model(
+                    source.image_shape,
+                    1 if n_classes == 2 else n_classes,
+                    input_scale,
+                    model_seed,
+                )
+            phases = self._training_phases(model, epochs)
+            history, done = {}, 0
+
+        # A warm start trains the fitted model in place: keep its weights and
+        # optimizer state to put back if this fit is interrupted.
+        variables_before = _snapshot_variables(model) if incremental else None
+        progress = TrainingProgress(history, done)
+
+        def fitted_attributes(n_iter, best_epoch):
+            attributes = {
+                k: v for k, v in vars(self).items() if k in VALIDATION_ATTRIBUTES
+            }
+            attributes.update(
+                classes_=classes_,
+                image_shape_=tuple(int(d) for d in source.image_shape),
+                input_scale_=input_scale,
+                precision_=precision,
+                history_={k: list(v) for k, v in progress.history.items()},
+                n_iter_=n_iter,
+                best_epoch_=best_epoch,
+            )
+            return attributes
+
+        checkpoint_params = None
+        writer = self._file_writer
+        if self.checkpoint_dir is not None:
+            if writer is None:
+                raise TypeError(
+                    f"checkpoint_dir needs a file format for {type(self).__name__}: "
+                    "only estimator classes registered with skbreast's persistence "
+                    "(skbreast._persistence.register) can be checkpointed."
+                )
+            # Callbacks are Python objects a checkpoint cannot hold; any other
+            # parameter that cannot be stored fails here, before training.
+            checkpoint_params = {**self.get_params(deep=False), "callbacks": None}
+            writer.check_params(type(self), checkpoint_params)
+            os.makedirs(os.fspath(self.checkpoint_dir), exist_ok=True)
+
+        best_epoch = None
+        for i, (n_epochs, learning_rate, prepare) in enumerate(phases):
+            if n_epochs <= 0:
+                continue
+            if prepare is not None:
+                prepare(model)
+            if learning_rate is not None:
+                self._compile(model, learning_rate, n_classes)
+            callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+            stopper = None
+            if validation is not None and i == len(phases) - 1:
+                stopper = keras.callbacks.EarlyStopping(
+                    monitor="val_loss",
+                    patience=self.n_iter_no_change,
+                    restore_best_weights=True,
+                )
+                callbacks.append(stopper)
+            callbacks.extend(
+                schedule_callbacks(
+                    self.lr_schedule,
+                    model,
+                    epochs=n_epochs,
+                    steps_per_epoch=len(train),
+                    monitor="loss" if validation is None else "val_loss",
+                    n_iter_no_change=self.n_iter_no_change,
+                )
+            )
+            # Last, like Keras' own History: they see the logs other callbacks set.
+            callbacks.append(progress)
+            if checkpoint_params is not None:
+                callbacks.append(
+                    EstimatorCheckpoint(
+                        os.fspath(self.checkpoint_dir),
+                        writer,
+                        type(self),
+                        checkpoint_params,
+                        lambda best: fitted_attributes(progress.n_iter, best),
+                        stopper,
+                    )
+                )
+            try:
+                model.fit(
+                    train,
+                    validation_data=validation,
+                    initial_epoch=done,
+                    epochs=done + n_epochs,
+                    callbacks=callbacks,
+                    # TrainingBatches shuffles with the seeded generator; Keras' own
+                    # shuffle of batch order draws from Python's global `random`.
+                    shuffle=False,
+                    verbose=self.verbose,
+                )
+            except BaseException as exc:
+                if stopper is not None and stopper.best_weights is not None:
+                    # Interrupted with early stopping after at least one epoch:
+                    # keep the best weights seen so far as a fitted estimator.
+                    model.set_weights(stopper.best_weights)
+                    best = stopper.best_epoch + 1
+                    self._set_fitted(fitted_attributes(progress.n_iter, best), model)
+                    warnings.warn(
+                        f"{type(self).__name__}.fit was interrupted by "
+                        f"{type(exc).__name__} during epoch {progress.n_iter + 1}. The "
+                        f"weights of epoch {best}, the best validation loss so far, "
+                        f"were restored and the estimator is fitted with them "
+                        f"(n_iter_={progress.n_iter}); the {type(exc).__name__} is "
+                        "raised again.",
+                        UserWarning,
+                        stacklevel=4,
+                    )
+                elif variables_before is not None:
+                    _restore_variables(variables_before)
+                raise
+            if stopper is not None and stopper.best_weights is not None:
+                # Keras numbers epochs from initial_epoch, so this is absolute.
+                best_epoch = stopper.best_epoch + 1
+            done = progress.n_iter
+
+        # Fitted attributes are set together, after training succeeded, so a failed
+        # or interrupted fit never leaves a half-fitted estimator behind.
+        self._set_fitted(fitted_attributes(done, best_epoch), model)
+        return self
+
+
+def _snapshot_variables(model):
+    """Return ``[(variable, value), ...]`` of a model's and its optimizer's state."""
+    variables = list(model.variables)
+    optimizer = getattr(model, "optimizer", None)
+    if optimizer is not None:
+        variables += list(optimizer.variables)
+    return [(v, keras.ops.convert_to_numpy(v.value)) for v in variables]
+
+
+def _restore_variables(snapshot):
+    for variable, value in snapshot:
+        variable.assign(value)
