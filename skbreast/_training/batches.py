@@ -14,31 +14,12 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
-from skbreast.datasets._imageio import read_images
-
-
-def is_path_input(X):
-    """Whether ``X`` is a 1-D collection of image file paths (str or path-like)."""
-    if isinstance(X, (str, os.PathLike)):
-        return False
-    if isinstance(X, (list, tuple)):
-        return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
-    if getattr(X, "ndim", None) != 1:
-        return False
-    kind = getattr(getattr(X, "dtype", None), "kind", None)
-    if kind in ("U", "S"):
-        return True
-    if kind == "O":
-        values = np.asarray(X)
-        return len(values) > 0 and all(
-            isinstance(p, (str, os.PathLike)) for p in values
-        )
-    return False
-
-
-def as_path_array(X):
-    """Return the paths of ``X`` as a 1-D array of ``str``."""
-    return np.asarray([os.fspath(p) for p in X], dtype=object)
+# Re-exported: the training code asks this module what kind of input it has.
+from skbreast.datasets._imageio import (  # noqa: F401
+    as_path_array,
+    is_path_input,
+    read_images,
+)
 
 
 class ArraySource:

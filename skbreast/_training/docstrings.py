@@ -30,10 +30,19 @@ epochs : int, default={epochs}
         Hold out a stratified ``validation_fraction`` of the training data (drawn
         inside every fit, so cross-validation folds never leak into it), stop when the
         validation loss has not improved for ``n_iter_no_change`` epochs and restore
-        the weights of the best epoch. "auto" enables it when the training set has at
-        least 100 images and every class at least 2.
+        the weights of the best epoch. **Patient data needs** ``fit(X, y,
+        groups=patients)``: with groups, whole patients are held out (a stratified
+        group split; the held-out patients are ``validation_groups_``); without
+        them the split is by image, so validation images come from training
+        patients and the monitored loss rewards memorising patients. "auto"
+        enables it when the training set has at least 100 images and every class
+        at least 2 images (with groups: at least 2 patients; otherwise it warns
+        and trains without early stopping).
     validation_fraction : float, default=0.1
-        Share of the training data held out for early stopping.
+        Share of the training data held out for early stopping; with groups, the
+        patient fold of ``StratifiedGroupKFold(round(1 / validation_fraction))``
+        whose share of images is nearest to it, among those that keep every class
+        on both sides.
     n_iter_no_change : int, default={n_iter_no_change}
         Epochs without improvement of the validation loss before stopping.
     rescale : "auto" or float, default="auto"
@@ -48,6 +57,13 @@ epochs : int, default={epochs}
         Samplers that synthesise or look at pixels (SMOTE, NearMiss, ...) belong in
         an ``imblearn.pipeline`` on flattened images instead. The validation set
         for early stopping is not resampled.
+    balance : "patient" or None, default=None
+        "patient": every epoch draws, for each class, as many training images as
+        it has (or as ``sampler`` drew), patient first and then image, so that
+        every patient of a class contributes equally however many images it has.
+        Needs ``fit(X, y, groups=patients)``. Composes with ``class_weight`` (loss
+        weights) and ``sampler`` (which sets the class counts it balances
+        within). None: every image once per epoch.
     warm_start : bool, default=False
         When True, ``fit`` continues training the fitted model (same classes and
         image shape) instead of building a new one.
@@ -74,14 +90,12 @@ default="auto"
         Numeric precision of the network, applied to this estimator's model only
         (Keras' global dtype policy is left alone). The mixed policies compute in
         16-bit floats and keep the weights, the logits and the output in float32.
-        "auto": "mixed_float16" on an NVIDIA GPU of compute capability 7.0 or more;
-        "mixed_bfloat16" on a CPU with bfloat16 instructions (AMX or AVX-512 BF16,
-        read from ``/proc/cpuinfo`` on Linux) under TensorFlow with its oneDNN
-        kernels on, where the CNN trained 1.1-1.4x and predicted 1.6x faster than
-        in float32 (its ROC AUC 0.013 lower on average over 5 seeds) and the
-        compact ResNet trained 1.6x faster at the same ROC AUC;
-        "float32" everywhere else. The resolved value is ``precision_``; it is
-        fixed at the first fit.
+        "auto" is "float32" on every device today: mixed precision is opt-in until
+        it is shown to cost no accuracy. On a CPU with AVX-512 BF16 the CNN trained
+        1.1-1.4x and predicted 1.6x faster in "mixed_bfloat16", but its ROC AUC
+        was 0.013 lower on average over 5 seeds paired by seed; on NVIDIA GPUs
+        "mixed_float16" has not been measured here.
+        The resolved value is ``precision_``; it is fixed at the first fit.
     random_state : int, RandomState instance or None, default=None
         Seeds the weights, dropout, the validation split and shuffling: the same
         seed gives the same probabilities on the same machine and backend.
@@ -134,6 +148,9 @@ classes_ : ndarray of shape (n_classes,)
     best_epoch_ : int or None
         The epoch (1-based) whose weights early stopping restored in the last fit;
         None without early stopping.
+    validation_groups_ : ndarray or None
+        The patients (``groups`` values) the last fit held out for early
+        stopping, sorted; None when it split by image or held out nothing.
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     input_scale_ : float

@@ -69,6 +69,7 @@ class BaseImageClassifier(
         "lr_schedule": [StrOptions({"plateau", "cosine"}), None],
         "warm_start": ["boolean"],
         "sampler": [HasMethods(["fit_resample"]), None],
+        "balance": [StrOptions({"patient"}), None],
         "callbacks": [list, None],
         "checkpoint_dir": [str, os.PathLike, None],
         "n_threads": [
@@ -118,7 +119,7 @@ class BaseImageClassifier(
         # even though validation already recorded n_features_in_.
         return hasattr(self, "model_")
 
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, *, groups=None, sample_weight=None):
         """Train the network on images ``X`` with labels ``y``.
 
         Parameters
@@ -130,6 +131,16 @@ class BaseImageClassifier(
             array of image file paths, decoded batch by batch.
         y : array-like of shape (n_samples,)
             Class labels, of any type (strings such as "benign"/"malignant" too).
+        groups : array-like of shape (n_samples,), default=None
+            The patient (or slide) of each image. With groups, the early-stopping
+            validation set holds out whole patients (a stratified group split:
+            no image of a validation patient is trained on), and
+            ``balance="patient"`` can weigh patients equally. Without groups, the
+            validation set is drawn by image, and images of one patient on both
+            sides make the monitored loss reward memorising patients: pass the
+            patients for patient data. Routed by scikit-learn's metadata routing
+            (``set_fit_request(groups=True)``) or passed directly, e.g.
+            ``cross_validate(..., params={"groups": groups})``.
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights, multiplied with ``class_weight``.
 
@@ -156,13 +167,14 @@ class BaseImageClassifier(
             X,
             y,
             sample_weight,
+            groups,
             epochs=self.epochs,
             incremental=incremental,
             classes=None,
             allow_early_stopping=True,
         )
 
-    def partial_fit(self, X, y, classes=None, sample_weight=None):
+    def partial_fit(self, X, y, classes=None, *, groups=None, sample_weight=None):
         """Train for one epoch on ``X, y``, continuing from the current weights.
 
         Parameters
@@ -174,6 +186,9 @@ class BaseImageClassifier(
         classes : array-like of shape (n_classes,), default=None
             All classes that will ever appear. Needed on the first call unless ``y``
             already holds them all; ignored on later calls.
+        groups : array-like of shape (n_samples,), default=None
+            The patient of each image, used by ``balance="patient"`` (partial fits
+            hold out no validation set).
         sample_weight : array-like of shape (n_samples,), default=None
             Per-sample weights.
 
@@ -189,6 +204,7 @@ class BaseImageClassifier(
             X,
             y,
             sample_weight,
+            groups,
             epochs=1,
             incremental=incremental,
             classes=classes,

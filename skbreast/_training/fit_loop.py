@@ -12,11 +12,11 @@ import warnings
 
 import keras
 import numpy as np
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 
 from skbreast._training.batches import TrainingBatches
 from skbreast._training.checkpoint import EstimatorCheckpoint, TrainingProgress
+from skbreast._training.holdout import early_stopping_split
 from skbreast._training.precision import (
     dtype_policy,
     jit_compile_setting,
@@ -24,13 +24,9 @@ from skbreast._training.precision import (
 )
 from skbreast._training.prediction import PREDICT_BATCH_SIZE
 from skbreast._training.release import released_after_fit
-from skbreast._training.sampling import make_resampler
+from skbreast._training.sampling import make_resampler, patient_balancer
 from skbreast._training.schedules import schedule_callbacks
 from skbreast._training.threads import limit_framework_threads
-
-# 'auto' early stopping needs this many training images: below it, a held-out
-# tenth is too small to judge an epoch by.
-_AUTO_EARLY_STOPPING_MIN_SAMPLES = 100
 
 #: Fitted attributes that validation sets at the start of a fit.
 VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -39,25 +35,29 @@ VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
 class FitLoopMixin:
     """The fit loop of :class:`~skbreast._training.estimator.BaseImageClassifier`."""
 
-    def _use_early_stopping(self, y_encoded, n_classes):
-        if self.early_stopping is False:
-            return False
-        counts = np.bincount(y_encoded, minlength=n_classes)
-        n_val = int(np.ceil(self.validation_fraction * len(y_encoded)))
-        feasible = (
-            counts.min() >= 2 and n_classes <= n_val <= len(y_encoded) - n_classes
-        )
-        if self.early_stopping == "auto":
-            return feasible and len(y_encoded) >= _AUTO_EARLY_STOPPING_MIN_SAMPLES
-        if not feasible:
-            raise ValueError(
-                "early_stopping=True holds out a stratified validation_fraction="
-                f"{self.validation_fraction} of the images, which needs at least 2 "
-                f"images of every class and a validation set of at least {n_classes} "
-                f"images; got class counts {counts.tolist()}. Use more data, a larger "
-                "validation_fraction or early_stopping=False."
-            )
-        return True
+    def _epoch_resampler(self, labels, y_encoded, groups):
+        """Return the per-epoch ``resample(indices, rng)`` of the training set."""
+        steps = []
+        if self.sampler is not None:
+            steps.append(make_resampler(self.sampler, labels))
+        if self.balance == "patient":
+            if groups is None:
+                raise ValueError(
+                    "balance='patient' weighs patients equally and needs them: pass "
+                    "fit(X, y, groups=patients)."
+                )
+            # After the sampler: it sets how many images of each class an epoch
+            # draws, the balancer which patients they come from.
+            steps.append(patient_balancer(y_encoded, groups))
+        if not steps:
+            return None
+
+        def resample(indices, rng):
+            for step in steps:
+                indices = step(indices, rng)
+            return indices
+
+        return resample
 
     def _make_optimizer(self, learning_rate):
         spec = self.optimizer
@@ -90,7 +90,7 @@ class FitLoopMixin:
             jit_compile=jit_compile_setting(),
         )
 
-    def _fit(self, X, y, sample_weight, **kwargs):
+    def _fit(self, X, y, sample_weight, groups, **kwargs):
         # Validation records n_features_in_ (and feature_names_in_) before training.
         # Unless the fit committed a fitted state (it then sets a new history_), a
         # failed or interrupted fit puts them back, so that a fitted estimator keeps
@@ -99,7 +99,7 @@ class FitLoopMixin:
         history = self.__dict__.get("history_")
         try:
             with released_after_fit():
-                return self._fit_unguarded(X, y, sample_weight, **kwargs)
+                return self._fit_unguarded(X, y, sample_weight, groups, **kwargs)
         except BaseException:
             if self.__dict__.get("history_") is history:
                 for name in VALIDATION_ATTRIBUTES:
@@ -110,12 +110,22 @@ class FitLoopMixin:
             raise
 
     def _fit_unguarded(
-        self, X, y, sample_weight, *, epochs, incremental, classes, allow_early_stopping
+        self,
+        X,
+        y,
+        sample_weight,
+        groups,
+        *,
+        epochs,
+        incremental,
+        classes,
+        allow_early_stopping,
     ):
         # Before anything runs a TensorFlow operation: its pools are fixed after.
         limit_framework_threads(self.n_threads)
         source, y = self._validate_images(X, y, reset=not incremental, fitting=True)
         classes_, y_encoded = self._encode_labels(y, classes, incremental)
+        groups, patients = self._validate_groups(groups, len(y_encoded))
         n_classes = len(classes_)
         weights = self._training_weights(y_encoded, classes_, sample_weight)
         targets = (
@@ -131,13 +141,21 @@ class FitLoopMixin:
 
         indices = np.arange(len(y_encoded))
         validation = None
-        if allow_early_stopping and self._use_early_stopping(y_encoded, n_classes):
-            indices, val_indices = train_test_split(
-                indices,
-                test_size=self.validation_fraction,
-                stratify=y_encoded,
-                random_state=split_seed,
+        validation_groups = None
+        split = None
+        if allow_early_stopping:
+            split = early_stopping_split(
+                self.early_stopping,
+                y_encoded,
+                n_classes,
+                groups,
+                self.validation_fraction,
+                split_seed,
             )
+        if split is not None:
+            indices, val_indices, validation_groups = split
+            if validation_groups is not None:
+                validation_groups = patients[validation_groups]
             # Equal batches of at most PREDICT_BATCH_SIZE: one trace of the test
             # step, and fewer than one padding image per batch.
             n_batches = -(-len(val_indices) // PREDICT_BATCH_SIZE)
@@ -149,9 +167,7 @@ class FitLoopMixin:
                 -(-len(val_indices) // n_batches),
                 pad="zero_weight",
             )
-        resample = None
-        if self.sampler is not None:
-            resample = make_resampler(self.sampler, classes_[y_encoded])
+        resample = self._epoch_resampler(classes_[y_encoded], y_encoded, groups)
         train = TrainingBatches(
             source,
             indices,
@@ -201,6 +217,7 @@ class FitLoopMixin:
                 history_={k: list(v) for k, v in progress.history.items()},
                 n_iter_=n_iter,
                 best_epoch_=best_epoch,
+                validation_groups_=validation_groups,
             )
             return attributes
 

@@ -60,3 +60,41 @@ def make_resampler(sampler, labels):
         return resampled[:, 0]
 
     return resample
+
+
+def patient_balancer(y, groups):
+    """Return ``resample(indices, rng)`` weighing the patients of each class equally.
+
+    Each epoch draws, for every class, as many images as the given indices hold
+    (so the class balance stays as it is, or as a ``sampler`` before it made it),
+    with replacement: a patient first, uniformly among that class's patients, then
+    one of the patient's images of that class. A patient with 72 images then
+    weighs as much as one with 10, so a few image-rich patients cannot dominate
+    what the network learns.
+
+    Parameters
+    ----------
+    y : ndarray of int
+        Encoded labels of all samples.
+    groups : ndarray of int
+        Encoded patient of every sample.
+    """
+    y = np.asarray(y)
+    groups = np.asarray(groups)
+
+    def resample(indices, rng):
+        rng = np.random.default_rng() if rng is None else rng
+        indices = np.asarray(indices)
+        drawn = []
+        for label in np.unique(y[indices]):
+            members = indices[y[indices] == label]
+            patients, inverse, counts = np.unique(
+                groups[members], return_inverse=True, return_counts=True
+            )
+            # P(image) = 1 / (n_patients * images of its patient): uniform over
+            # patients, then uniform within the patient.
+            p = 1.0 / (len(patients) * counts[inverse])
+            drawn.append(rng.choice(members, size=len(members), p=p / p.sum()))
+        return np.concatenate(drawn)
+
+    return resample

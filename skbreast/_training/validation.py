@@ -179,6 +179,46 @@ class InputValidationMixin:
             )
         return known, np.searchsorted(known, y)
 
+    def _validate_groups(self, groups, n_samples):
+        """Return ``(codes, patients)``: integer codes and the ids they stand for.
+
+        ``(None, None)`` without groups.
+        """
+        if groups is None:
+            return None, None
+        groups = np.asarray(groups)
+        if groups.ndim != 1:
+            raise ValueError(
+                f"groups must be 1-D, one patient per image; got an array of shape "
+                f"{groups.shape}."
+            )
+        if len(groups) != n_samples:
+            raise ValueError(
+                f"groups has {len(groups)} entries but X has {n_samples} images: "
+                "give the patient of every image, in the order of X."
+            )
+        missing = (
+            np.isnan(groups)
+            if groups.dtype.kind == "f"
+            else np.array([g is None or g != g for g in groups])
+            if groups.dtype.kind == "O"
+            else np.zeros(len(groups), dtype=bool)
+        )
+        if missing.any():
+            raise ValueError(
+                f"groups is missing the patient of {int(missing.sum())} of "
+                f"{n_samples} images (NaN or None, e.g. image "
+                f"{int(np.flatnonzero(missing)[0])}): every image needs its patient."
+            )
+        try:
+            patients, codes = np.unique(groups, return_inverse=True)
+        except TypeError as exc:
+            raise ValueError(
+                f"groups mixes patient ids that cannot be compared ({exc}); use one "
+                "type, e.g. strings."
+            ) from None
+        return codes.reshape(-1), patients
+
     def _resolve_input_scale(self, source):
         """Return the factor mapping stored pixel values to [0, 1]; see ``rescale``."""
         if self.rescale != "auto":
