@@ -46,6 +46,65 @@ class ImageReadError(ValueError):
     """
 
 
+def is_path_input(X):
+    """Whether ``X`` is a 1-D collection of image file paths (str or path-like)."""
+    if isinstance(X, (str, os.PathLike)):
+        return False
+    if isinstance(X, (list, tuple)):
+        return len(X) > 0 and all(isinstance(p, (str, os.PathLike)) for p in X)
+    if getattr(X, "ndim", None) != 1:
+        return False
+    kind = getattr(getattr(X, "dtype", None), "kind", None)
+    if kind in ("U", "S"):
+        return True
+    if kind == "O":
+        values = np.asarray(X)
+        return len(values) > 0 and all(
+            isinstance(p, (str, os.PathLike)) for p in values
+        )
+    return False
+
+
+def as_path_array(X):
+    """Return the paths of ``X`` as a 1-D array of ``str``."""
+    return np.asarray([os.fspath(p) for p in X], dtype=object)
+
+
+def resize_image(image, image_size):
+    """Resize one image array exactly as :func:`read_image` resizes a file.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, channels)
+        uint8 with 1 or 3 channels (resized as Pillow "L"/"RGB" images, as the
+        decoder does), or any other numbers, resized channel by channel in
+        float32 with the same filter.
+    image_size : tuple of (int, int)
+        ``(height, width)``.
+
+    Returns
+    -------
+    resized : ndarray of shape (image_size[0], image_size[1], channels)
+        uint8 for uint8 input with 1 or 3 channels, float32 otherwise.
+    """
+    size = tuple(int(s) for s in image_size[::-1])
+    channels = image.shape[2]
+    if image.dtype == np.uint8 and channels in (1, 3):
+        im = Image.fromarray(image[:, :, 0] if channels == 1 else image)
+        if im.size != size:
+            im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+        return _as_array(im, channels)
+    planes = []
+    for c in range(channels):
+        im = Image.fromarray(
+            np.ascontiguousarray(image[:, :, c], dtype=np.float32), mode="F"
+        )
+        if im.size != size:
+            im = im.resize(size, Image.Resampling.BILINEAR, reducing_gap=3.0)
+        planes.append(np.asarray(im, dtype=np.float32))
+    return np.stack(planes, axis=-1)
+
+
 def _check_image_size(image_size, *, required):
     if image_size is None:
         if required:
@@ -124,6 +183,8 @@ def _decode(path, image_size, channels, max_pixels):
     callers can learn the sizes without a second pass over the headers.
     """
     path = os.fspath(path)
+    if isinstance(path, str):  # np.str_ would print as np.str_('...') in messages
+        path = str(path)
     # Opened here rather than by Pillow so that a missing file is reported as
     # FileNotFoundError and never confused with a corrupt one.
     with open(path, "rb") as fh:
