@@ -1,0 +1,118 @@
+"""Formatting shared by the result and the report: signed numbers, p-values, tables."""
+
+import math
+
+import numpy as np
+
+from skbreast.model_selection._metrics import LABELS
+
+#: Short metric names for sentences.
+SHORT = {
+    **LABELS,
+    "recall": "recall",
+    "brier_score": "Brier score",
+    "expected_calibration_error": "ECE",
+}
+MINUS = "\u2212"
+
+
+def signed(value, digits=3):
+    """``+0.009`` / ``−0.020`` (a true minus sign), or ``n/a``."""
+    if value is None or not np.isfinite(value):
+        return "n/a"
+    text = f"{value:+.{digits}f}"
+    return text.replace("-", MINUS)
+
+
+def format_p(p):
+    """Format a p-value: ``< 0.001``, ``= 0.012`` or ``= 0.61``."""
+    if p is None or not np.isfinite(p):
+        return "n/a"
+    if p < 0.001:
+        return "< 0.001"
+    return f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+
+
+class Table(dict):
+    """A table as a dict of equal-length columns, in order.
+
+    ``pandas.DataFrame(table)`` turns it into a data frame; ``str(table)`` and
+    :meth:`to_markdown` / :meth:`to_html` format it, numbers with three decimals
+    and NaN as ``n/a``.
+
+    Examples
+    --------
+    >>> from skbreast.model_selection._format import Table
+    >>> table = Table({"model": ["cnn", "resnet"], "roc_auc": [0.81, float("nan")]})
+    >>> print(table)
+    model   roc_auc
+    cnn     0.810
+    resnet  n/a
+    >>> len(table.rows())
+    2
+
+    A table may carry ``warnings`` (a list of str), printed above it: the
+    summary of a comparison whose baselines found a shortcut shows it there.
+    """
+
+    #: Warnings shown above the table in every format.
+    warnings = ()
+
+    def rows(self):
+        """Return the rows as a list of tuples."""
+        return list(zip(*self.values())) if self else []
+
+    @staticmethod
+    def _cell(value):
+        if isinstance(value, (float, np.floating)):
+            return "n/a" if math.isnan(value) else f"{value:.3f}"
+        if value is None:
+            return ""
+        return str(value)
+
+    def _formatted(self):
+        return [str(k) for k in self], [[self._cell(v) for v in r] for r in self.rows()]
+
+    def to_text(self):
+        """Return the table as aligned plain text."""
+        header, rows = self._formatted()
+        widths = [max(len(c) for c in col) for col in zip(header, *rows)]
+        lines = [f"WARNING: {w}" for w in self.warnings]
+        lines += [
+            "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()
+            for r in [header, *rows]
+        ]
+        return "\n".join(lines)
+
+    def to_markdown(self):
+        """Return the table in Markdown."""
+        header, rows = self._formatted()
+        lines = [f"> **WARNING:** {w}\n" for w in self.warnings]
+        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += [
+            "| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows
+        ]
+        return "\n".join(lines)
+
+    def to_html(self):
+        """Return the table as an HTML ``<table>``."""
+        import html
+
+        header, rows = self._formatted()
+        parts = [
+            f"<p><strong>WARNING: {html.escape(w)}</strong></p>" for w in self.warnings
+        ]
+        parts.append("<table><tr>")
+        parts += [f"<th>{html.escape(h)}</th>" for h in header]
+        parts.append("</tr>")
+        for r in rows:
+            parts.append(
+                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
+            )
+        parts.append("</table>")
+        return "".join(parts)
+
+    __str__ = to_text
+
+    def __repr__(self):
+        return self.to_text()
