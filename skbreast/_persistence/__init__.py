@@ -1,23 +1,44 @@
-"""Pickle-free estimator files: the file format and its tagged-JSON codec.
+"""Pickle-free estimator files: the file format, its codec and the model card.
 
 :func:`save` and :func:`load` (public as ``skbreast.save``/``skbreast.load``) live in
 :mod:`~skbreast._persistence.format`, the JSON encoding in
-:mod:`~skbreast._persistence.codec`. Estimator classes join the set that may be
+:mod:`~skbreast._persistence.codec`, the manifest checks and
+:func:`~skbreast._persistence.manifest.read_model_card` (no Keras needed) in
+:mod:`~skbreast._persistence.manifest`, the model card in
+:mod:`~skbreast._persistence.card` and export in
+:mod:`~skbreast._persistence.export`. Estimator classes join the set that may be
 loaded with :func:`register`, which also hands them the writer their checkpoints
-use, so that the training code never imports this package.
+use, so that the training code never imports this package; they take
+``model_card_`` and ``export`` from
+:class:`~skbreast._persistence.mixin.ModelFileMixin`.
+
+Importing this package does not import Keras: :func:`load` and :func:`save` are
+imported on first use.
 """
 
+import importlib as _importlib
+
 from skbreast._persistence import registry
-from skbreast._persistence.format import (
+from skbreast._persistence.manifest import (
     FileFormatError,
     VersionMismatchWarning,
-    encode_params,
-    load,
-    save,
-    write_estimator,
+    read_model_card,
 )
 
-__all__ = ["FileFormatError", "VersionMismatchWarning", "load", "register", "save"]
+__all__ = [
+    "FileFormatError",
+    "VersionMismatchWarning",
+    "load",
+    "read_model_card",
+    "register",
+    "save",
+]
+
+
+def __getattr__(name):
+    if name in ("load", "save", "encode_params", "write_estimator"):
+        return getattr(_importlib.import_module("skbreast._persistence.format"), name)
+    raise AttributeError(f"module 'skbreast._persistence' has no attribute {name!r}")
 
 
 class _FileWriter:
@@ -26,11 +47,15 @@ class _FileWriter:
     @staticmethod
     def check_params(cls, params):
         """Raise a ``ValueError`` naming the first parameter a file cannot store."""
+        from skbreast._persistence.format import encode_params
+
         encode_params(cls, params)
 
     @staticmethod
     def write(path, cls, params, attributes, model):
         """Write one estimator file atomically."""
+        from skbreast._persistence.format import write_estimator
+
         write_estimator(path, cls, params, attributes, model)
 
 

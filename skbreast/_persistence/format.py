@@ -18,57 +18,36 @@ import json
 import os
 import platform
 import secrets
-import struct
 import sys
 import tempfile
 import warnings
 import zipfile
-import zlib
 
 import keras
 import numpy as np
 
+from skbreast._persistence import card as _card
 from skbreast._persistence.codec import Unsaveable, check_keras_config, decode, encode
+from skbreast._persistence.manifest import (  # noqa: F401 (re-exported)
+    FORMAT,
+    FORMAT_VERSION,
+    READ_ERRORS,
+    FileFormatError,
+    VersionMismatchWarning,
+    bad_file,
+    open_archive,
+    plain_path,
+    read_manifest,
+)
+from skbreast._persistence.manifest import MANIFEST as _MANIFEST
+from skbreast._persistence.manifest import MODEL as _MODEL
 from skbreast._persistence.registry import registered_classes
 from skbreast._training.threads import limit_framework_threads
 from skbreast._version import __version__
 
 __all__ = ["load", "save"]
 
-#: Written as ``"format"`` in every file; files without it are refused.
-FORMAT = "skbreast-estimator"
-#: Bumped when the layout changes so that an old reader refuses a newer file.
-FORMAT_VERSION = 1
-
-_MANIFEST = "skbreast.json"
-_MODEL = "model.keras"
-# Parameters and attributes are small; a larger manifest is a damaged or hostile file.
-_MAX_MANIFEST_BYTES = 64 * 2**20
-
-# What zipfile raises for damaged archives and members (CRC, deflate, encryption).
-_READ_ERRORS = (
-    zipfile.BadZipFile,
-    OSError,
-    EOFError,
-    ValueError,
-    NotImplementedError,
-    RuntimeError,
-    struct.error,
-    zlib.error,
-)
-
-
-class FileFormatError(ValueError):
-    """A file is not a readable skbreast estimator file.
-
-    Raised by :func:`load` for empty, truncated, corrupt or foreign files (a random
-    zip, a ``.keras`` model, a text file), for missing or malformed members, and for
-    Keras models that safe mode refuses to load. The message names the file.
-    """
-
-
-class VersionMismatchWarning(UserWarning):
-    """A file was written by another version of skbreast; it is loaded anyway."""
+_READ_ERRORS = READ_ERRORS
 
 
 # --------------------------------------------------------------------- state
@@ -178,10 +157,11 @@ def _atomic_write(path, write):
         os.close(dir_fd)
 
 
-def write_estimator(path, cls, params, attributes, model):
+def write_estimator(path, cls, params, attributes, model, model_card=None):
     """Write an estimator file from its parts; used by :func:`save` and checkpoints.
 
-    ``model`` and ``attributes`` are None for an unfitted estimator.
+    ``model`` and ``attributes`` are None for an unfitted estimator; ``model_card``
+    is stored as plain JSON (see :mod:`~skbreast._persistence.card`).
     """
     _check_estimator_class(cls)
     fitted = model is not None
@@ -194,6 +174,8 @@ def write_estimator(path, cls, params, attributes, model):
         "attributes": _encode_attributes(cls, attributes) if fitted else {},
         "versions": _versions(),
     }
+    if model_card is not None:
+        manifest["model_card"] = model_card
     manifest_json = json.dumps(manifest, indent=1, allow_nan=True)
 
     def write(fileobj):
@@ -209,7 +191,7 @@ def write_estimator(path, cls, params, attributes, model):
     _atomic_write(path, write)
 
 
-def save(estimator, path):
+def save(estimator, path, *, model_card=None):
     """Save a skbreast estimator to one file, without pickle.
 
     The file is a zip archive holding the Keras model in Keras' ``.keras`` format and
@@ -229,8 +211,17 @@ def save(estimator, path):
         The estimator to save. An unfitted estimator is saved too, with its
         parameters only; :func:`load` then returns an unfitted estimator.
     path : str or path-like
-        File to write, conventionally with the ``.skbreast`` extension. Its folder
-        must exist; an existing file is replaced.
+        File to write, conventionally with the ``.skbreast`` (or ``.skb``)
+        extension. Its folder must exist; an existing file is replaced.
+    model_card : dict, default=None
+        What to add to the file's model card (JSON data only: str, numbers, bool,
+        None, lists and dicts), e.g. ``{"training_data": {...}, "description":
+        "..."}``. A fitted estimator's card always holds its ``classes``,
+        ``image_size``, ``preprocessing``, ``params``, ``fit`` summary,
+        ``versions`` and the date (``created``); these keys cannot be set here.
+        None keeps the card of the current fit where there is one (a loaded
+        estimator's), so a load and save keep it. The card is read back by
+        :func:`read_model_card` and as the loaded estimator's ``model_card_``.
 
     Raises
     ------
@@ -239,6 +230,7 @@ def save(estimator, path):
         :class:`~skbreast.ResNetClassifier` (subclasses included: they could not be
         rebuilt by name).
     ValueError
+        If ``model_card`` is not JSON data or sets a key the estimator fills in.
         If a parameter has no pickle-free encoding, naming it. Stored as they are:
         None, bool, int, float, str, lists, tuples, dicts, NumPy scalars and numeric
         or string arrays, paths, Keras optimizer names, built-in Keras optimizer
@@ -251,6 +243,7 @@ def save(estimator, path):
     See Also
     --------
     load : Read an estimator written by this function.
+    read_model_card : Read the model card of a file without loading its model.
 
     Examples
     --------
@@ -274,13 +267,29 @@ def save(estimator, path):
     cls = type(estimator)
     _check_estimator_class(cls)
     fitted = "model_" in vars(estimator)
+    card = None
+    if fitted and not hasattr(estimator, "classes_"):
+        # A transformer (ImageEmbedder): model cards describe classifiers.
+        if model_card is not None:
+            raise ValueError(
+                f"model_card describes a classifier; {cls.__name__} has none."
+            )
+    elif fitted:
+        card = _card.attached(estimator) if model_card is None else None
+        if card is None:
+            card = _card.build_model_card(estimator, model_card, _versions())
+    elif model_card is not None:
+        raise ValueError("model_card describes a fit; this estimator is not fitted.")
     write_estimator(
         path,
         cls,
         estimator.get_params(deep=False),
         fitted_attributes(estimator) if fitted else None,
         estimator.model_ if fitted else None,
+        model_card=card,
     )
+    if card is not None:
+        _card.attach(estimator, card)
 
 
 # --------------------------------------------------------------------- reading
@@ -343,16 +352,8 @@ def load(path):
     >>> skbreast.load(path).set_params(warm_start=True).fit(X, y).n_iter_
     2
     """
-    path = os.fspath(path)
-    try:
-        archive = zipfile.ZipFile(path)
-    except (FileNotFoundError, IsADirectoryError, PermissionError):
-        raise
-    except _READ_ERRORS as exc:
-        raise FileFormatError(
-            f"{path!r} is not a skbreast estimator file: it is not a valid zip "
-            f"archive (empty, truncated or another kind of file): {exc}"
-        ) from exc
+    path = plain_path(path)
+    archive = open_archive(path)
     with archive:
         try:
             return _read(archive, path)
@@ -366,19 +367,7 @@ def load(path):
 
 def _read(archive, path):
     names = set(archive.namelist())
-    if _MANIFEST not in names:
-        if {"config.json", "metadata.json"} <= names:
-            hint = (
-                "it looks like a Keras model file (.keras); load that with "
-                "keras.saving.load_model"
-            )
-        else:
-            hint = f"it has no {_MANIFEST!r} member"
-        raise FileFormatError(
-            f"{path!r} is not a skbreast estimator file written by skbreast.save: "
-            f"{hint}."
-        )
-    manifest = _read_manifest(archive, path)
+    manifest = read_manifest(archive, path)
     cls = registered_classes().get(manifest["estimator"])
     if cls is None:
         raise FileFormatError(
@@ -397,53 +386,12 @@ def _read(archive, path):
         )
     model = _read_model(archive, path)
     _set_fitted(estimator, model, manifest, path)
+    if manifest.get("model_card") is not None:
+        _card.attach(estimator, manifest["model_card"])
     return estimator
 
 
-def _bad(path, what):
-    return FileFormatError(f"{path!r} is not a valid skbreast estimator file: {what}")
-
-
-def _read_manifest(archive, path):
-    info = archive.getinfo(_MANIFEST)
-    if info.file_size > _MAX_MANIFEST_BYTES:
-        raise _bad(path, f"{_MANIFEST!r} is {info.file_size:,} bytes, far too large")
-    raw = archive.read(_MANIFEST)
-    try:
-        manifest = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
-        raise _bad(path, f"{_MANIFEST!r} is not valid JSON ({exc})") from exc
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _bad(path, f"{_MANIFEST!r} does not describe a {FORMAT!r}")
-    version = manifest.get("format_version")
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        raise _bad(path, f"bad format_version {version!r}")
-    versions = manifest.get("versions")
-    versions = versions if isinstance(versions, dict) else {}
-    if version > FORMAT_VERSION:
-        raise _bad(
-            path,
-            f"it uses file format {version} (written by skbreast "
-            f"{versions.get('skbreast')}); this skbreast reads format "
-            f"{FORMAT_VERSION} and older. Upgrade skbreast to load it.",
-        )
-    for key, kind in [
-        ("estimator", str),
-        ("fitted", bool),
-        ("params", dict),
-        ("attributes", dict),
-    ]:
-        if not isinstance(manifest.get(key), kind):
-            raise _bad(path, f"{key!r} is missing or not a {kind.__name__}")
-    if versions.get("skbreast") != __version__:
-        warnings.warn(
-            f"{path!r} was written by skbreast {versions.get('skbreast')} (Keras "
-            f"{versions.get('keras')}); this is skbreast {__version__}. It is "
-            "loaded anyway; check its predictions.",
-            VersionMismatchWarning,
-            stacklevel=4,
-        )
-    return manifest
+_bad = bad_file
 
 
 def _rebuild(cls, manifest, path):
@@ -498,6 +446,17 @@ def _set_fitted(estimator, model, manifest, path):
         attributes = decode(manifest["attributes"])
     except (ValueError, TypeError, KeyError, RecursionError) as exc:
         raise _bad(path, f"cannot decode the fitted attributes: {exc}") from exc
+    check_loaded = getattr(estimator, "_check_loaded_model", None)
+    if check_loaded is not None:  # a transformer (ImageEmbedder): no classes_
+        bad_names = [n for n in attributes if n.startswith("_") or not n.endswith("_")]
+        if bad_names or "model_" in attributes:
+            raise _bad(path, f"unexpected attributes {bad_names or ['model_']}")
+        try:
+            check_loaded(attributes, model)
+        except (ValueError, AttributeError, IndexError, TypeError) as exc:
+            raise _bad(path, str(exc)) from exc
+        estimator._set_fitted(attributes, model)
+        return
     missing = {"classes_", "image_shape_", "n_features_in_"} - set(attributes)
     if missing:
         raise _bad(path, f"fitted attributes {sorted(missing)} are missing")

@@ -1,10 +1,12 @@
-"""The ``skbreast`` console script and the report engine behind it.
+"""The ``skbreast`` console script.
 
-One module per command (:mod:`~skbreast.cli.benchmark`), the shared parts
+One module per command: :mod:`~skbreast.cli.train`, :mod:`~skbreast.cli.predict`,
+:mod:`~skbreast.cli.evaluate`, :mod:`~skbreast.cli.info`,
+:mod:`~skbreast.cli.export` and :mod:`~skbreast.cli.benchmark`; the shared parts
 (:mod:`~skbreast.cli.common`, :mod:`~skbreast.cli.data`,
-:mod:`~skbreast.cli.estimators`), the cross-validation engine
-(:mod:`~skbreast.cli.engine`) and the report writer (:mod:`~skbreast.cli.report`).
-A thin face over the public Python API.
+:mod:`~skbreast.cli.estimators`), the benchmark's engine (:mod:`~skbreast.cli.engine`)
+and its report writer (:mod:`~skbreast.cli.report`). A thin face over the public
+Python API.
 """
 
 from skbreast.cli.main import main

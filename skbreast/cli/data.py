@@ -1,10 +1,12 @@
 """Reading the ``--data`` folder (or generating the sample) for the commands."""
 
+import os
 from pathlib import Path
 
-import numpy as np
+from skbreast.cli.common import CLIError, log, plain_path, progress
 
-from skbreast.cli.common import CLIError, log
+# Images decoded between two updates of the progress bar.
+_DECODE_CHUNK = 256
 
 # The built-in sample: with the benchmark's defaults it must finish in well under
 # five minutes on two CPU cores (1,000 50x50 patches, 3 folds, two models).
@@ -74,6 +76,8 @@ def detect_layout(root):
 
 def subsample(n, y, max_images, random_state):
     """Return the indices of a stratified random subsample of ``max_images``."""
+    import numpy as np
+
     if max_images is None or max_images >= n:
         return np.arange(n)
     from sklearn.model_selection import train_test_split
@@ -84,8 +88,32 @@ def subsample(n, y, max_images, random_state):
     return np.sort(idx)
 
 
-def load_data(args, image_size):
-    """Return ``(X, y, groups, target_names, summary)`` for the parsed ``args``."""
+def _decode(paths, image_size, load_pixels):
+    """Decode ``paths`` in chunks under a progress bar; return ``(X, kept)``."""
+    import numpy as np
+
+    n = len(paths)
+    X = np.empty((n, *image_size, 3), dtype=np.uint8)
+    kept = np.zeros(n, dtype=bool)
+    filled = 0
+    with progress(n, "Decoding") as bar:
+        for start in range(0, n, _DECODE_CHUNK):
+            chunk = [str(p) for p in paths[start : start + _DECODE_CHUNK]]
+            images, ok = load_pixels(chunk, image_size, "skip", None)
+            X[filled : filled + len(images)] = images
+            kept[start : start + len(chunk)] = ok
+            filled += len(images)
+            bar.update(len(chunk))
+    return X[:filled], kept
+
+
+def load_data(args, image_size, binary=True):
+    """Return ``(X, y, groups, target_names, summary)`` for the parsed ``args``.
+
+    ``binary=False`` accepts data with more than two classes.
+    """
+    import numpy as np
+
     from skbreast import datasets
     from skbreast.datasets._base import load_pixels
 
@@ -122,7 +150,7 @@ def load_data(args, image_size):
             if getattr(data, "n_duplicates", 0):
                 log(f"Dropped {data.n_duplicates} byte-identical duplicate images")
         names = [str(t) for t in data.target_names]
-        if len(names) != 2:
+        if binary and len(names) != 2:
             raise CLIError(
                 f"The benchmark compares binary classifiers; {args.data} has "
                 f"{len(names)} classes: {names}."
@@ -132,12 +160,14 @@ def load_data(args, image_size):
         )
         paths = data.filenames[idx]
         log(f"Decoding {len(paths)} images at {image_size[0]}x{image_size[1]} ...")
-        X, kept = load_pixels(paths, image_size, "skip", None)
+        X, kept = _decode(paths, image_size, load_pixels)
         y = np.asarray(data.target)[idx][kept]
         groups = None if data.groups is None else np.asarray(data.groups)[idx][kept]
         source = str(Path(args.data).resolve())
     y = np.asarray(y).astype(int)
-    counts = np.bincount(y, minlength=2)
+    if not len(y):
+        raise CLIError(f"No readable image under {plain_path(args.data)!r}.")
+    counts = np.bincount(y, minlength=len(names))
     summary = {
         "source": source,
         "layout": layout,
@@ -145,7 +175,58 @@ def load_data(args, image_size):
         "image_size": f"{X.shape[1]}x{X.shape[2]}x{X.shape[3]}",
         "patients": "unknown" if groups is None else int(len(np.unique(groups))),
         "class_balance": ", ".join(
-            f"{names[c]}: {counts[c]} ({counts[c] / len(y):.1%})" for c in (0, 1)
+            f"{names[c]}: {counts[c]} ({counts[c] / len(y):.1%})"
+            for c in range(len(names))
         ),
     }
     return X, y, groups, names, summary
+
+
+def class_and_patient_counts(y, groups, names):
+    """Return ``{"by_class": {...}, "by_patient": {...}}`` image counts.
+
+    ``by_patient`` maps each patient to its counts by class (None without
+    patients).
+    """
+    import numpy as np
+
+    y = np.asarray(y)
+    by_class = {names[c]: int(np.sum(y == c)) for c in range(len(names))}
+    by_patient = None
+    if groups is not None:
+        groups = np.asarray(groups)
+        by_patient = {}
+        for patient in sorted(np.unique(groups).tolist(), key=str):
+            mine = y[groups == patient]
+            by_patient[str(patient)] = {
+                names[c]: int(np.sum(mine == c))
+                for c in range(len(names))
+                if np.any(mine == c)
+            }
+    return {"by_class": by_class, "by_patient": by_patient}
+
+
+def collect_image_files(paths):
+    """Return ``[(file, root), ...]``: the image files named or under folders.
+
+    Folders are searched recursively (hidden ones skipped) in sorted order; a file
+    named explicitly is kept whatever its extension. ``root`` is the folder given
+    (None for a file given), for naming outputs by relative path.
+    """
+    from skbreast.datasets._base import list_image_files
+
+    found = []
+    for given in paths:
+        path = plain_path(given)
+        if os.path.isdir(path):
+            files = list_image_files(path)
+            if not files:
+                raise CLIError(f"No image files under {path!r}.")
+            found += [(str(f), path) for f in files]
+        elif os.path.exists(path):
+            found.append((path, None))
+        else:
+            raise CLIError(f"No such file or folder: {path!r}.")
+    if not found:
+        raise CLIError("No image files given.")
+    return found

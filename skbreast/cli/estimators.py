@@ -64,3 +64,61 @@ def make_estimators(args):
         for name, est in estimators.items()
     }
     return estimators, params
+
+
+def make_estimator(model, settings, epochs, random_state, verbose=0):
+    """Return ``(estimator, params)``: one model from ``--model`` and ``--set``.
+
+    ``settings`` are ``PARAM=VALUE`` or ``MODEL.PARAM=VALUE`` strings.
+    """
+    import argparse
+
+    model = model.strip().lower()
+    qualified = []
+    for setting in settings:
+        key = setting.partition("=")[0]
+        qualified.append(setting if "." in key else f"{model}.{setting.strip()}")
+    args = argparse.Namespace(
+        models=model,
+        epochs=epochs,
+        random_state=random_state,
+        verbose=False,
+        settings=qualified,
+    )
+    try:
+        estimators, params = make_estimators(args)
+    except CLIError as exc:
+        message = str(exc)
+        for mine, given in zip(qualified, settings):
+            message = message.replace(repr(mine), repr(given.strip()))
+        raise CLIError(message.replace("--models", "--model")) from None
+    estimator = estimators[model].set_params(verbose=verbose)
+    return estimator, params[model]
+
+
+def load_model_file(path):
+    """Return the estimator in the model file ``path``; errors as one line."""
+    import warnings
+
+    import skbreast
+    from skbreast.cli.common import plain_path, warn
+
+    path = plain_path(path)
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            estimator = skbreast.load(path)
+    except FileNotFoundError:
+        raise CLIError(f"No such model file: {path!r}.") from None
+    except IsADirectoryError:
+        raise CLIError(f"{path!r} is a folder, not a model file.") from None
+    except PermissionError:
+        raise CLIError(f"Cannot read {path!r}: permission denied.") from None
+    except ValueError as exc:  # FileFormatError: corrupt, foreign or newer files
+        raise CLIError(str(exc).splitlines()[0]) from None
+    for w in caught:
+        if issubclass(w.category, UserWarning) and "skbreast" in str(w.message):
+            warn(str(w.message))
+    if not hasattr(estimator, "model_"):
+        raise CLIError(f"{path!r} holds an unfitted {type(estimator).__name__}.")
+    return estimator

@@ -8,7 +8,6 @@ import stat
 import sys
 import tarfile
 import tempfile
-import time
 import urllib.error
 import urllib.request
 import zipfile
@@ -127,37 +126,24 @@ def _resolve_checksum(remote, sha256):
     return sha256.lower()
 
 
-class _Progress:
-    """A one-line download progress bar on stderr, redrawn at most 5 times a second."""
+def _progress_bar(name, total):
+    """Return a tqdm bar for a download of ``total`` bytes (0: unknown) on stderr.
 
-    def __init__(self, name, total):
-        self.name, self.total, self.done, self.last = name, total, 0, 0.0
+    The same library as the command line's bars. Downloads are rare and long, so
+    the bar shows even when stderr is not a terminal (tqdm then prints its lines
+    as the count grows); ``TQDM_DISABLE=1`` silences it.
+    """
+    from tqdm.auto import tqdm
 
-    def update(self, n):
-        self.done += n
-        now = time.monotonic()
-        if now - self.last >= 0.2:
-            self.last = now
-            self._draw()
-
-    def _draw(self):
-        mb = self.done / 1e6
-        if self.total:
-            frac = min(1.0, self.done / self.total)
-            bar = "#" * int(30 * frac)
-            line = (
-                f"\rDownloading {self.name}: [{bar:<30}] {100 * frac:5.1f}% "
-                f"({mb:,.1f} / {self.total / 1e6:,.1f} MB)"
-            )
-        else:
-            line = f"\rDownloading {self.name}: {mb:,.1f} MB"
-        sys.stderr.write(line)
-        sys.stderr.flush()
-
-    def close(self):
-        self._draw()
-        sys.stderr.write("\n")
-        sys.stderr.flush()
+    return tqdm(
+        total=total or None,
+        desc=f"Downloading {name}",
+        unit="B",
+        unit_scale=True,
+        unit_divisor=1024,
+        file=sys.stderr,
+        mininterval=0.2,
+    )
 
 
 def _download(url, dest, expected_sha256, remote, timeout):
@@ -177,12 +163,11 @@ def _download(url, dest, expected_sha256, remote, timeout):
             try:
                 with urllib.request.urlopen(url, timeout=timeout) as response:
                     total = int(response.headers.get("Content-Length") or 0)
-                    progress = _Progress(remote.filename, total)
-                    for block in iter(lambda: response.read(_CHUNK), b""):
-                        out.write(block)
-                        digest.update(block)
-                        progress.update(len(block))
-                    progress.close()
+                    with _progress_bar(remote.filename, total) as progress:
+                        for block in iter(lambda: response.read(_CHUNK), b""):
+                            out.write(block)
+                            digest.update(block)
+                            progress.update(len(block))
             except (
                 urllib.error.URLError,
                 http.client.HTTPException,

@@ -1,0 +1,419 @@
+"""``skbreast evaluate``: the held-out report of a model file on a folder, no training.
+
+One evaluation, so no folds: the report (report.html, report.md, metrics.json,
+metrics.csv and figures) gives each metric with a bootstrap confidence interval that
+resamples patients where the data records them. The benchmark's comparison report
+(:meth:`skbreast.model_selection.ComparisonResult.write_report`) is built on
+cross-validation folds of several models; this one reads the same way for one
+trained model.
+"""
+
+import argparse
+import base64
+import csv
+import html
+import json
+import math
+import os
+import shlex
+import time
+
+from skbreast.cli.common import (
+    CLIError,
+    HelpFormatter,
+    add_verbosity_flags,
+    check_output_folder,
+    log,
+    plain_path,
+    progress,
+    versions,
+)
+
+# Images predicted between two updates of the progress bar.
+_CHUNK = 512
+DEFAULT_RESAMPLES = 1000
+
+
+def add_parser(sub):
+    """Add the ``evaluate`` sub-command to the ``sub`` parsers."""
+    parser = sub.add_parser(
+        "evaluate",
+        help="write the held-out report of a model file on an image folder",
+        description="Predict every image of --data with a trained model file and "
+        "write a held-out report (report.html, report.md, metrics.json, "
+        "metrics.csv, figures), without training: image and patient-level "
+        "metrics with bootstrap confidence intervals (by patient where known), "
+        "the ROC curve and the confusion matrix. Use data the model was not "
+        "trained on: other patients.",
+        formatter_class=HelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="model file (.skb)")
+    parser.add_argument(
+        "--data", metavar="PATH", required=True, help="held-out image folder"
+    )
+    parser.add_argument(
+        "--out", default="skbreast_evaluation", help="output folder of the report"
+    )
+    parser.add_argument(
+        "--max-images",
+        type=int,
+        default=None,
+        metavar="N",
+        help="evaluate a stratified random subsample of N images",
+    )
+    parser.add_argument(
+        "--tta", action="store_true", help="test-time augmentation (flips, turns)"
+    )
+    parser.add_argument(
+        "--n-resamples",
+        type=int,
+        default=DEFAULT_RESAMPLES,
+        help="bootstrap resamples of the confidence intervals (0: none)",
+    )
+    parser.add_argument("--random-state", type=int, default=0, help="random seed")
+    parser.add_argument(
+        "--force", action="store_true", help="write into a non-empty --out folder"
+    )
+    add_verbosity_flags(parser)
+
+
+def _labels_for_model(y, names, classes):
+    """Map the data's labels onto the model's class indices."""
+    import numpy as np
+
+    model_names = [str(c) for c in classes]
+    unknown = [n for n in names if n not in model_names]
+    if unknown:
+        raise CLIError(
+            f"The data has classes {unknown} that the model does not predict; the "
+            f"model's classes are {model_names}."
+        )
+    index = np.array([model_names.index(n) for n in names])
+    return index[np.asarray(y)]
+
+
+def _predict(estimator, X):
+    import numpy as np
+
+    parts = []
+    with progress(len(X), "Predicting") as bar:
+        for start in range(0, len(X), _CHUNK):
+            parts.append(estimator.predict_proba(X[start : start + _CHUNK]))
+            bar.update(len(parts[-1]))
+    return np.concatenate(parts)
+
+
+def held_out_metrics(y_true, y_score, groups):
+    """Image-level (and patient-level) metrics of one binary evaluation."""
+    import warnings
+
+    from sklearn.metrics import (
+        accuracy_score,
+        balanced_accuracy_score,
+        f1_score,
+        precision_score,
+        recall_score,
+        roc_auc_score,
+    )
+
+    from skbreast.metrics import patient_scores, specificity_score
+
+    y_pred = (y_score > 0.5).astype(int)
+    functions = {
+        "accuracy": lambda: accuracy_score(y_true, y_pred),
+        "balanced_accuracy": lambda: balanced_accuracy_score(y_true, y_pred),
+        "precision": lambda: precision_score(y_true, y_pred, zero_division=0),
+        "recall": lambda: recall_score(y_true, y_pred, zero_division=0),
+        "specificity": lambda: specificity_score(y_true, y_pred),
+        "f1": lambda: f1_score(y_true, y_pred, zero_division=0),
+        "roc_auc": lambda: roc_auc_score(y_true, y_score),
+    }
+    scores = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for key, function in functions.items():
+            try:
+                scores[key] = float(function())
+            except ValueError:  # e.g. ROC AUC of a one-class set
+                scores[key] = float("nan")
+        if groups is not None:
+            try:
+                patient = patient_scores(y_true, y_score, groups)
+                scores["patient_accuracy"] = float(patient.patient_accuracy)
+                scores["patient_roc_auc"] = float(patient.roc_auc)
+            except ValueError:
+                scores["patient_accuracy"] = scores["patient_roc_auc"] = float("nan")
+    return scores
+
+
+def confidence_intervals(y_true, y_score, groups, n_resamples, random_state):
+    """Return ``{metric: {...}}`` 95% intervals from a patient (cluster) bootstrap."""
+    if n_resamples < 1:
+        return {}
+    from sklearn.metrics import accuracy_score, recall_score
+
+    from skbreast.metrics import specificity_score
+    from skbreast.model_selection import bootstrap_ci
+
+    metrics = {
+        "roc_auc": "roc_auc",
+        "accuracy": lambda y, s: accuracy_score(y, s > 0.5),
+        "recall": lambda y, s: recall_score(y, s > 0.5, zero_division=0),
+        "specificity": lambda y, s: specificity_score(y, s > 0.5),
+    }
+    intervals = {}
+    for key, metric in metrics.items():
+        try:
+            ci = bootstrap_ci(
+                y_true,
+                y_score,
+                metric=metric,
+                groups=groups,
+                n_resamples=n_resamples,
+                random_state=random_state,
+            )
+        except ValueError as exc:
+            intervals[key] = {"low": None, "high": None, "reason": str(exc)}
+            continue
+        low, high = (float(v) for v in ci.confidence_interval)
+        intervals[key] = {
+            "low": None if math.isnan(low) else low,
+            "high": None if math.isnan(high) else high,
+            "unit": ci.unit,
+            "n_units": int(ci.n_units),
+            "n_resamples": int(ci.n_valid),
+            "reason": ci.reason,
+        }
+    return intervals
+
+
+LABELS = {
+    "accuracy": "Accuracy",
+    "balanced_accuracy": "Balanced accuracy",
+    "precision": "Precision",
+    "recall": "Recall (sensitivity)",
+    "specificity": "Specificity",
+    "f1": "F1",
+    "roc_auc": "ROC AUC",
+    "patient_accuracy": "Patient accuracy",
+    "patient_roc_auc": "Patient ROC AUC",
+}
+
+
+def _rows(scores, intervals):
+    rows = []
+    for key, value in scores.items():
+        ci = intervals.get(key) or {}
+        if ci.get("low") is not None:
+            text = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
+        else:
+            text = "n/a" if key in intervals else ""
+        shown = "n/a" if math.isnan(value) else f"{value:.3f}"
+        rows.append((key, LABELS.get(key, key), value, shown, text))
+    return rows
+
+
+def _figures(out, y_true, y_score, y_pred, classes, history, name):
+    """Save the ROC curve, confusion matrix and training curves; return the files."""
+    from sklearn.metrics import confusion_matrix
+
+    from skbreast import plotting
+
+    plt = plotting._pyplot()
+    figures = {}
+    if len(set(y_true.tolist())) == 2:
+        from sklearn.metrics import roc_auc_score
+
+        ax = plotting.plot_roc_comparison({name: [(y_true, y_score)]})
+        # One evaluation: no folds, no spread to draw or state.
+        ax.set_title("ROC curve, held-out data")
+        legend = ax.get_legend()
+        if legend is not None and legend.get_texts():
+            auc = roc_auc_score(y_true, y_score)
+            legend.get_texts()[0].set_text(f"{name} (AUC = {auc:.3f})")
+        figures["roc_curve.png"] = ax.figure
+    figures["confusion_matrix.png"] = plotting.plot_confusion_matrices(
+        {name: confusion_matrix(y_true, y_pred, labels=[0, 1])},
+        display_labels=classes,
+    )
+    if history:
+        figures["training_curves.png"] = plotting.plot_training_curves(
+            {name: [history]}
+        )
+    pngs = {}
+    for fname, fig in figures.items():
+        fig.savefig(os.path.join(out, fname), dpi=110, bbox_inches="tight")
+        plt.close(fig)
+        with open(os.path.join(out, fname), "rb") as f:
+            pngs[fname] = f.read()
+    return pngs
+
+
+def write_evaluation_report(out, payload, rows, pngs, report_text):
+    """Write report.md, report.html, metrics.json and metrics.csv into ``out``."""
+    with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as f:
+        json.dump(payload, f, indent=2, default=str)
+    with open(os.path.join(out, "metrics.csv"), "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["metric", "value", "ci_low", "ci_high"])
+        for key, _, value, _, _ in rows:
+            ci = payload["confidence_intervals"].get(key) or {}
+            writer.writerow(
+                [
+                    key,
+                    "" if math.isnan(value) else value,
+                    "" if ci.get("low") is None else ci["low"],
+                    "" if ci.get("high") is None else ci["high"],
+                ]
+            )
+    title = "skbreast evaluation report"
+    md = [f"# {title}", ""]
+    for w in payload["warnings"]:
+        md += [f"> **WARNING:** {w}", ""]
+    md += [payload["note"], "", "| Metric | Value | 95% CI |", "|---|---|---|"]
+    md += [f"| {label} | {shown} | {ci} |" for _, label, _, shown, ci in rows]
+    md += ["", "## Classification report", "", "```", report_text.rstrip(), "```"]
+    for fname in pngs:
+        md += ["", f"![{fname[:-4].replace('_', ' ')}]({fname})"]
+    md += ["", "## Run", "", f"Command: `{payload['command']}`", ""]
+    md += [f"- {k}: {v}" for k, v in payload["versions"].items()]
+    md += ["", "## Data", ""]
+    md += [f"- {k.replace('_', ' ')}: {v}" for k, v in payload["data"].items()]
+    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(md) + "\n")
+
+    e = html.escape
+    parts = [
+        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
+        f"<title>{title}</title></head><body style='font-family:sans-serif;"
+        "max-width:1000px;margin:2em auto'>",
+        f"<h1>{title}</h1>",
+    ]
+    parts += [f"<p><b>WARNING:</b> {e(w)}</p>" for w in payload["warnings"]]
+    parts.append(f"<p>{e(payload['note'])}</p>")
+    parts.append("<table border='1' cellpadding='4'><tr><th>Metric</th>")
+    parts.append("<th>Value</th><th>95% CI</th></tr>")
+    for _, label, _, shown, ci in rows:
+        parts.append(f"<tr><td>{e(label)}</td><td>{shown}</td><td>{ci}</td></tr>")
+    parts.append(f"</table><h2>Classification report</h2><pre>{e(report_text)}</pre>")
+    for fname, data in pngs.items():
+        encoded = base64.b64encode(data).decode("ascii")
+        parts.append(f"<img alt='{e(fname)}' src='data:image/png;base64,{encoded}'>")
+    parts.append(f"<h2>Run</h2><p>Command: <code>{e(payload['command'])}</code></p>")
+    parts.append("<ul>")
+    parts += [f"<li>{e(k)}: {e(str(v))}</li>" for k, v in payload["versions"].items()]
+    parts.append("</ul><h2>Data</h2><ul>")
+    parts += [
+        f"<li>{e(k.replace('_', ' '))}: {e(str(v))}</li>"
+        for k, v in payload["data"].items()
+    ]
+    parts.append("</ul></body></html>")
+    path = os.path.join(out, "report.html")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(parts))
+    return path
+
+
+def run(args, argv):
+    """Run the ``evaluate`` command; return the exit status."""
+    from sklearn.metrics import classification_report, confusion_matrix
+
+    from skbreast.cli.data import load_data
+    from skbreast.cli.estimators import load_model_file
+
+    start = time.perf_counter()
+    if args.max_images is not None and args.max_images < 4:
+        raise CLIError(f"--max-images must be at least 4, got {args.max_images}.")
+    if args.n_resamples < 0:
+        raise CLIError(f"--n-resamples must be 0 or more, got {args.n_resamples}.")
+    out = check_output_folder(args.out, args.force, "--out folder")
+    model_path = plain_path(args.model)
+    estimator = load_model_file(model_path)
+    classes = [str(c) for c in estimator.classes_]
+    if len(classes) != 2:
+        raise CLIError(
+            f"evaluate reports binary models; {model_path!r} predicts "
+            f"{len(classes)} classes."
+        )
+    if args.tta:
+        estimator.set_params(tta=True)
+    height, width, _ = (int(d) for d in estimator.image_shape_)
+    data_args = argparse.Namespace(
+        data=args.data,
+        max_images=args.max_images,
+        random_state=args.random_state,
+        n_samples=None,
+    )
+    log(f"Images are resized to {height}x{width}, the model's input size")
+    try:
+        X, y, groups, names, summary = load_data(
+            data_args, (height, width), binary=False
+        )
+    except (ValueError, OSError) as exc:
+        raise CLIError(str(exc).splitlines()[0]) from None
+    y_true = _labels_for_model(y, names, classes)
+    log(
+        f"Data: {summary['images']} images, patients: {summary['patients']}, "
+        f"{summary['class_balance']}"
+    )
+    predict_start = time.perf_counter()
+    y_score = _predict(estimator, X)[:, 1]
+    predict_time = time.perf_counter() - predict_start
+    y_pred = (y_score > 0.5).astype(int)
+    scores = held_out_metrics(y_true, y_score, groups)
+    log("Bootstrapping confidence intervals ...")
+    intervals = confidence_intervals(
+        y_true, y_score, groups, args.n_resamples, args.random_state
+    )
+    warnings = []
+    if groups is None:
+        warnings.append(
+            "The data has no patient ids: the confidence intervals resample images, "
+            "which makes them too narrow when a patient has several images."
+        )
+    try:
+        card = estimator.model_card_
+    except AttributeError:
+        card = {}
+    name = os.path.splitext(os.path.basename(model_path))[0] or "model"
+    unit = "patients" if groups is not None else "images"
+    note = (
+        f"One held-out evaluation of {model_path} ({type(estimator).__name__}) on "
+        f"{len(y_true)} images ({summary['patients']} patients), without training; "
+        f"95% confidence intervals from a bootstrap of {unit} "
+        f"({args.n_resamples} resamples). Positive class: {classes[1]}; an image is "
+        "predicted positive above probability 0.5."
+    )
+    report_text = classification_report(
+        y_true, y_pred, labels=[0, 1], target_names=classes, digits=3, zero_division=0
+    )
+    payload = {
+        "command": "skbreast " + " ".join(shlex.quote(a) for a in argv),
+        "versions": versions(),
+        "model": {"path": model_path, "model_card": card},
+        "data": summary,
+        "warnings": warnings,
+        "note": note,
+        "settings": {
+            "image_size": [height, width],
+            "tta": bool(estimator.tta),
+            "max_images": args.max_images,
+            "n_resamples": args.n_resamples,
+            "random_state": args.random_state,
+        },
+        "metrics": {k: (None if math.isnan(v) else v) for k, v in scores.items()},
+        "confidence_intervals": intervals,
+        "confusion_matrix": confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist(),
+        "classification_report": report_text,
+        "predict_time_s": round(predict_time, 3),
+    }
+    history = {
+        k: list(v) for k, v in (getattr(estimator, "history_", {}) or {}).items()
+    }
+    pngs = _figures(out, y_true, y_score, y_pred, classes, history, name)
+    rows = _rows(scores, intervals)
+    path = write_evaluation_report(out, payload, rows, pngs, report_text)
+    for _, label, _, shown, ci in rows:
+        print(f"{label}: {shown}" + (f" {ci}" if ci else ""))
+    print(f"Report: {path} ({time.perf_counter() - start:.0f} s)")
+    return 0
