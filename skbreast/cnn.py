@@ -5,13 +5,14 @@ import numbers
 from sklearn.utils._param_validation import Interval
 
 from skbreast._persistence import register
+from skbreast._persistence.mixin import ModelFileMixin
 from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import build_cnn
 
 
 @register
-class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
+class CNNClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc below)
     __doc__ = f"""Convolutional network classifier for histopathology images.
 
     The default architecture is the classic 50x50 RGB patch model used on IDC and
@@ -100,6 +101,7 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         n_iter_no_change=10,
         rescale="auto",
         sampler=None,
+        balance=None,
         warm_start=False,
         callbacks=None,
         checkpoint_dir=None,
@@ -130,6 +132,7 @@ class CNNClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
         self.n_iter_no_change = n_iter_no_change
         self.rescale = rescale
         self.sampler = sampler
+        self.balance = balance
         self.warm_start = warm_start
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir

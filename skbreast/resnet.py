@@ -6,13 +6,14 @@ import os
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from skbreast._persistence import register
+from skbreast._persistence.mixin import ModelFileMixin
 from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
 from skbreast.models import RESNET_BACKBONES, build_resnet
 
 
 @register
-class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built below)
+class ResNetClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc below)
     __doc__ = f"""Residual network classifier for histopathology images.
 
     Fine-tunes a ResNet backbone: a ``keras.applications`` ResNet-50/101/152 (v1 or
@@ -40,8 +41,15 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
     weights : None, "imagenet" or path, default=None
         Backbone initialisation: random (None), ImageNet (downloaded once into
         ``~/.keras/models``; offline this fails with a message saying where to put
-        the file), or a local weights file: Keras' ``*_notop.h5`` ImageNet file or a
-        file written by ``model_.get_layer("backbone").save_weights``.
+        the file), or a local weights file: the ``.h5`` files keras.applications
+        downloads (``*_notop.h5``; a full file's classification top is skipped), a
+        ``.weights.h5`` file written by ``save_weights`` (e.g.
+        ``model_.get_layer("backbone").save_weights``) or a ``.keras`` file written
+        by ``save``. A file written for another network is refused with a
+        ``ValueError`` naming the backbone and the file.
+    weights_sha256 : str or None, default=None
+        Expected SHA-256 (hex) of the weights file (with ``"imagenet"``, of the
+        download in Keras' cache); another file raises a ``ValueError``.
     image_size : tuple of int or None, default=None
         ``(height, width)`` images are resized to inside the model, e.g. (224, 224)
         for ImageNet backbones; None keeps the input size (keras.applications
@@ -91,6 +99,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         "backbone": [StrOptions(set(RESNET_BACKBONES))],
         # "imagenet", a path (str or os.PathLike) or None; checked when building.
         "weights": [StrOptions({"imagenet"}), str, os.PathLike, None],
+        "weights_sha256": [str, None],
         "image_size": ["array-like", None],
         "filters": ["array-like"],
         "blocks_per_stage": [Interval(numbers.Integral, 1, None, closed="left")],
@@ -112,6 +121,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         *,
         backbone="compact",
         weights=None,
+        weights_sha256=None,
         image_size=None,
         filters=(32, 64, 128),
         blocks_per_stage=2,
@@ -135,6 +145,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         n_iter_no_change=10,
         rescale="auto",
         sampler=None,
+        balance=None,
         warm_start=False,
         callbacks=None,
         checkpoint_dir=None,
@@ -146,6 +157,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         self.input_shape = input_shape
         self.backbone = backbone
         self.weights = weights
+        self.weights_sha256 = weights_sha256
         self.image_size = image_size
         self.filters = filters
         self.blocks_per_stage = blocks_per_stage
@@ -169,6 +181,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
         self.n_iter_no_change = n_iter_no_change
         self.rescale = rescale
         self.sampler = sampler
+        self.balance = balance
         self.warm_start = warm_start
         self.callbacks = callbacks
         self.checkpoint_dir = checkpoint_dir
@@ -183,6 +196,7 @@ class ResNetClassifier(BaseImageClassifier):  # noqa: D101 (docstring built belo
             n_outputs,
             backbone=self.backbone,
             weights=self.weights,
+            weights_sha256=self.weights_sha256,
             image_size=None if self.image_size is None else tuple(self.image_size),
             filters=tuple(self.filters),
             blocks_per_stage=self.blocks_per_stage,

@@ -1,11 +1,19 @@
 """ResNet builders: a compact residual network and keras.applications backbones."""
 
-import os
-
 import keras
-import numpy as np
 
 from skbreast.models._augment import augmentation_layers
+from skbreast.models._backbones import (
+    APPLICATIONS,
+    MIN_APPLICATION_SIZE,
+    application_backbone,
+    check_sha256,
+    existing_weights_path,
+    imagenet_preprocessing,
+    load_weights_file,
+    preprocessing_mode,
+    to_rgb,
+)
 from skbreast.models._common import (
     check_input_shape,
     check_n_outputs,
@@ -14,47 +22,8 @@ from skbreast.models._common import (
     layer_seed,
 )
 
-# name -> (keras.applications constructor name, ImageNet preprocessing mode, the
-# file keras.applications downloads for include_top=False).
-_APPLICATIONS = {
-    "resnet50": (
-        "ResNet50",
-        "caffe",
-        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet101": (
-        "ResNet101",
-        "caffe",
-        "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet152": (
-        "ResNet152",
-        "caffe",
-        "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet50v2": (
-        "ResNet50V2",
-        "tf",
-        "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet101v2": (
-        "ResNet101V2",
-        "tf",
-        "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet152v2": (
-        "ResNet152V2",
-        "tf",
-        "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-}
-
 #: Backbones accepted by :func:`build_resnet` and :class:`skbreast.ResNetClassifier`.
-RESNET_BACKBONES = ("compact", *_APPLICATIONS)
-
-# keras.applications' ResNets refuse inputs smaller than this with include_top=False.
-_MIN_APPLICATION_SIZE = 32
-_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32")
+RESNET_BACKBONES = ("compact", *APPLICATIONS)
 
 
 def build_resnet(
@@ -63,6 +32,7 @@ def build_resnet(
     *,
     backbone="compact",
     weights=None,
+    weights_sha256=None,
     image_size=None,
     filters=(32, 64, 128),
     blocks_per_stage=2,
@@ -96,9 +66,15 @@ def build_resnet(
     weights : None, "imagenet" or path, default=None
         ``None`` initialises the backbone randomly. ``"imagenet"`` loads the ImageNet
         weights of a keras.applications backbone (downloaded once into
-        ``~/.keras/models``). A path loads a local weights file: for keras.applications
-        backbones the ``*_notop.h5`` file Keras distributes, or any file written by
-        ``backbone.save_weights``.
+        ``~/.keras/models``). A path loads a local weights file: the ``.h5`` files
+        keras.applications downloads (``*_notop.h5``, or the full file, whose
+        classification top is skipped), a ``.weights.h5`` file written by
+        ``save_weights`` or a ``.keras`` file written by ``save``, of a network with
+        exactly the backbone's layers. A file written for another network is
+        refused with a ``ValueError`` naming the backbone and the file.
+    weights_sha256 : str or None, default=None
+        Expected SHA-256 (hex) of the weights file (with ``"imagenet"``: of the
+        downloaded file in Keras' cache); a mismatch raises a ``ValueError``.
     image_size : tuple of int or None, default=None
         ``(height, width)`` the images are resized to inside the model; ``None`` keeps
         the input size. keras.applications backbones need at least 32x32.
@@ -132,6 +108,9 @@ def build_resnet(
     OSError
         If ``weights="imagenet"`` and the weights cannot be downloaded (for example
         offline); the message says where to put the file by hand.
+    ValueError
+        If a weights file does not fit the backbone, or its SHA-256 is not
+        ``weights_sha256``.
 
     Examples
     --------
@@ -165,19 +144,29 @@ def build_resnet(
         net = _compact_backbone(
             (height, width, channels), filters, blocks_per_stage, seed
         )
-        _load_local_weights(net, weights)
+        if weights is not None:
+            path = existing_weights_path(weights)
+            if weights_sha256 is not None:
+                check_sha256(path, weights_sha256)
+            label = (
+                f"compact (filters={tuple(int(f) for f in filters)}, "
+                f"blocks_per_stage={int(blocks_per_stage)})"
+            )
+            load_weights_file(net, path, label)
         features = net(x)
     else:
-        x = _to_rgb(x, channels, backbone)
-        if min(height, width) < _MIN_APPLICATION_SIZE:
+        x = to_rgb(x, channels, backbone)
+        if min(height, width) < MIN_APPLICATION_SIZE:
             raise ValueError(
                 f"backbone={backbone!r} needs images of at least "
-                f"{_MIN_APPLICATION_SIZE}x{_MIN_APPLICATION_SIZE} pixels, got "
+                f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
                 f"{height}x{width}; set image_size=(224, 224) (or another size >= "
-                f"{_MIN_APPLICATION_SIZE}) to resize inside the model."
+                f"{MIN_APPLICATION_SIZE}) to resize inside the model."
             )
-        x = _imagenet_preprocessing(x, _APPLICATIONS[backbone][1])
-        net = _application_backbone(backbone, (height, width, 3), weights, seed)
+        x = imagenet_preprocessing(x, preprocessing_mode(backbone))
+        net = application_backbone(
+            backbone, (height, width, 3), weights, seed, weights_sha256
+        )
         # A pretrained backbone keeps its BatchNorm statistics frozen (inference mode)
         # even when its layers are unfrozen for fine-tuning: updating them on small
         # histology batches destroys what ImageNet taught them.
@@ -242,84 +231,3 @@ def _compact_backbone(input_shape, filters, blocks_per_stage, seed):
             x = keras.layers.Add(name=f"{name}_add")([shortcut, y])
             x = keras.layers.ReLU(name=f"{name}_out")(x)
     return keras.Model(inputs, x, name="backbone")
-
-
-def _application_backbone(backbone, input_shape, weights, seed):
-    """Create a keras.applications ResNet without its top, loading ``weights``."""
-    constructor_name, _, weights_file = _APPLICATIONS[backbone]
-    constructor = getattr(keras.applications, constructor_name)
-    if weights is not None and weights != "imagenet":
-        weights = _existing_weights_path(weights)
-    if weights is None and seed is not None:
-        # keras.applications offers no per-layer seeds; its initializers draw from
-        # Keras' global generator, which this resets.
-        keras.utils.set_random_seed(int(seed))
-    try:
-        net = constructor(include_top=False, weights=weights, input_shape=input_shape)
-    except Exception as exc:
-        if weights == "imagenet" and _looks_like_download_failure(exc):
-            cache = os.path.join(
-                os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models"
-            )
-            raise OSError(
-                f"Could not download the ImageNet weights of {backbone} ({exc}). "
-                f"This machine seems to be offline. Download '{weights_file}' from "
-                "https://storage.googleapis.com/tensorflow/keras-applications/resnet/ "
-                f"on a connected machine, then either put it in {cache} (Keras then "
-                "finds it offline) or pass its path: weights='/path/to/"
-                f"{weights_file}'."
-            ) from exc
-        raise
-    # Rename so that estimators can find the backbone whatever its origin.
-    net.name = "backbone"
-    return net
-
-
-def _load_local_weights(net, weights):
-    """Load a weights file into a compact backbone (no-op when ``weights`` is None)."""
-    if weights is None:
-        return
-    net.load_weights(_existing_weights_path(weights))
-
-
-def _existing_weights_path(weights):
-    path = os.fspath(weights)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"Weights file not found: {path!r}.")
-    return path
-
-
-def _looks_like_download_failure(exc):
-    # keras.utils.get_file raises a bare Exception("URL fetch failure on ...").
-    text = str(exc)
-    return isinstance(exc, OSError) or "URL fetch failure" in text or "urlopen" in text
-
-
-def _to_rgb(x, channels, backbone):
-    """Repeat a grayscale channel three times; ImageNet backbones expect RGB."""
-    if channels == 3:
-        return x
-    if channels == 1:
-        return keras.layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
-    raise ValueError(
-        f"backbone={backbone!r} needs 1 (grayscale) or 3 (RGB) channels, got "
-        f"{channels}."
-    )
-
-
-def _imagenet_preprocessing(x, mode):
-    """ImageNet input preprocessing of a [0, 1] RGB tensor, with built-in layers only.
-
-    Built-in layers (no Lambda) keep saved models loadable in Keras' safe mode.
-    ``"caffe"`` (ResNet v1): 0-255 BGR minus the ImageNet channel means, done as a
-    frozen 1x1 convolution; ``"tf"`` (ResNet v2): scaled to [-1, 1].
-    """
-    if mode == "tf":
-        return keras.layers.Rescaling(2.0, offset=-1.0, name="imagenet_preprocess")(x)
-    layer = keras.layers.Conv2D(3, 1, trainable=False, name="imagenet_preprocess")
-    y = layer(x)
-    kernel = np.zeros((1, 1, 3, 3), dtype="float32")
-    for out_channel, in_channel in enumerate((2, 1, 0)):  # RGB -> BGR
-        kernel[0, 0, in_channel, out_channel] = 255.0
-    layer.set_weights([kernel, -_CAFFE_MEAN_BGR])
-    return y

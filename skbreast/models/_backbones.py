@@ -1,0 +1,469 @@
+"""keras.applications backbones: their preprocessing, weights files and features.
+
+Shared by :func:`~skbreast.models.build_resnet` (the classifiers) and the
+:class:`~skbreast.ImageEmbedder`, so that a backbone gets the same preprocessing and
+the same weights-file checks whichever of them uses it. Pure Keras.
+"""
+
+import hashlib
+import io
+import os
+import threading
+import zipfile
+
+import h5py
+import keras
+import numpy as np
+
+# name -> (keras.applications constructor name, ImageNet preprocessing mode, the
+# file keras.applications downloads for include_top=False).
+APPLICATIONS = {
+    "resnet50": (
+        "ResNet50",
+        "caffe",
+        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+    "resnet101": (
+        "ResNet101",
+        "caffe",
+        "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+    "resnet152": (
+        "ResNet152",
+        "caffe",
+        "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+    "resnet50v2": (
+        "ResNet50V2",
+        "tf",
+        "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+    "resnet101v2": (
+        "ResNet101V2",
+        "tf",
+        "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+    "resnet152v2": (
+        "ResNet152V2",
+        "tf",
+        "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+    ),
+}
+
+# keras.applications' ResNets refuse inputs smaller than this with include_top=False.
+MIN_APPLICATION_SIZE = 32
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32")
+# Weighted layers a full (include_top=True) keras.applications file holds beyond
+# the backbone: they may be in a file loaded into a backbone, and are skipped.
+_TOP_LAYERS = frozenset({"predictions"})
+
+
+# --------------------------------------------------------------------- networks
+def application_backbone(
+    backbone, input_shape, weights=None, seed=None, weights_sha256=None
+):
+    """Create a keras.applications ResNet without its top, named ``"backbone"``.
+
+    Parameters
+    ----------
+    backbone : str
+        A key of ``APPLICATIONS``, e.g. ``"resnet50"``.
+    input_shape : tuple
+        ``(height, width, 3)``; height and width may be None (any size >= 32).
+    weights : None, "imagenet" or path
+        Random (seeded by ``seed``), Keras' ImageNet download, or a local file
+        checked by :func:`load_weights_file`.
+    seed : int or None
+        Seed of a random initialisation.
+    weights_sha256 : str or None
+        Expected SHA-256 of the weights file (the local file, or the cached
+        ImageNet download).
+
+    Returns
+    -------
+    net : keras.Model
+    """
+    constructor_name, _, weights_file = APPLICATIONS[backbone]
+    constructor = getattr(keras.applications, constructor_name)
+    local = weights is not None and not _is_imagenet(weights)
+    path = existing_weights_path(weights) if local else None
+    if path is not None and weights_sha256 is not None:
+        check_sha256(path, weights_sha256)
+    if not _is_imagenet(weights) and seed is not None:
+        # keras.applications offers no per-layer seeds; its initializers draw from
+        # Keras' global generator, which this resets.
+        keras.utils.set_random_seed(int(seed))
+    try:
+        net = constructor(
+            include_top=False,
+            weights="imagenet" if _is_imagenet(weights) else None,
+            input_shape=tuple(input_shape),
+        )
+    except Exception as exc:
+        if _is_imagenet(weights) and _looks_like_download_failure(exc):
+            raise OSError(
+                f"Could not download the ImageNet weights of {backbone} ({exc}). "
+                f"This machine seems to be offline. Download '{weights_file}' from "
+                "https://storage.googleapis.com/tensorflow/keras-applications/resnet/ "
+                f"on a connected machine, then either put it in {keras_cache()} "
+                "(Keras then finds it offline) or pass its path: weights='/path/to/"
+                f"{weights_file}'."
+            ) from exc
+        raise
+    if _is_imagenet(weights) and weights_sha256 is not None:
+        check_sha256(os.path.join(keras_cache(), weights_file), weights_sha256)
+    if path is not None:
+        load_weights_file(net, path, backbone)
+    # Renamed so that estimators can find the backbone whatever its origin.
+    net.name = "backbone"
+    return net
+
+
+def keras_cache():
+    """Return the folder where Keras keeps its downloads (``$KERAS_HOME/models``)."""
+    return os.path.join(
+        os.environ.get("KERAS_HOME", os.path.expanduser("~/.keras")), "models"
+    )
+
+
+def _is_imagenet(weights):
+    return isinstance(weights, str) and weights == "imagenet"
+
+
+def _looks_like_download_failure(exc):
+    # keras.utils.get_file raises a bare Exception("URL fetch failure on ...").
+    text = str(exc)
+    return isinstance(exc, OSError) or "URL fetch failure" in text or "urlopen" in text
+
+
+def preprocessing_mode(backbone):
+    """Return the ImageNet preprocessing mode of a keras.applications backbone."""
+    return APPLICATIONS[backbone][1]
+
+
+def to_rgb(x, channels, backbone):
+    """Repeat a grayscale channel three times; ImageNet backbones expect RGB."""
+    if channels == 3:
+        return x
+    if channels == 1:
+        return keras.layers.Concatenate(axis=-1, name="gray_to_rgb")([x, x, x])
+    raise ValueError(
+        f"backbone={backbone!r} needs 1 (grayscale) or 3 (RGB) channels, got "
+        f"{channels}."
+    )
+
+
+def imagenet_preprocessing(x, mode):
+    """ImageNet input preprocessing of a [0, 1] RGB tensor, with built-in layers only.
+
+    Built-in layers (no Lambda) keep saved models loadable in Keras' safe mode.
+    ``"caffe"`` (ResNet v1): 0-255 BGR minus the ImageNet channel means, done as a
+    frozen 1x1 convolution; ``"tf"`` (ResNet v2): scaled to [-1, 1]. Both equal
+    ``keras.applications.resnet.preprocess_input`` (resp. ``resnet_v2``) applied to
+    ``255 * x``.
+    """
+    if mode == "tf":
+        return keras.layers.Rescaling(2.0, offset=-1.0, name="imagenet_preprocess")(x)
+    layer = keras.layers.Conv2D(3, 1, trainable=False, name="imagenet_preprocess")
+    y = layer(x)
+    kernel = np.zeros((1, 1, 3, 3), dtype="float32")
+    for out_channel, in_channel in enumerate((2, 1, 0)):  # RGB -> BGR
+        kernel[0, 0, in_channel, out_channel] = 255.0
+    layer.set_weights([kernel, -_CAFFE_MEAN_BGR])
+    return y
+
+
+def pooled(x, pooling, name="pool"):
+    """Pool a feature map (4-D) or a token sequence (3-D) into one vector per image.
+
+    The pooling computes in float32 under any dtype policy, so that embeddings are
+    float32 even when the network runs in 16 bits.
+    """
+    rank = len(x.shape)
+    if rank == 2:
+        return x
+    if rank == 4:
+        if pooling == "cls":
+            raise ValueError(
+                "pooling='cls' takes the first token of a transformer's output; this "
+                "backbone returns a feature map: use pooling='avg' or 'max'."
+            )
+        layer = (
+            keras.layers.GlobalAveragePooling2D
+            if pooling == "avg"
+            else keras.layers.GlobalMaxPooling2D
+        )
+        return layer(dtype="float32", name=name)(x)
+    if rank == 3:  # (batch, tokens, features): a vision transformer
+        if pooling == "cls":
+            tokens = x.shape[1]
+            if tokens is None:
+                raise ValueError("pooling='cls' needs a known number of tokens.")
+            first = keras.layers.Cropping1D((0, int(tokens) - 1), name=f"{name}_cls")(x)
+            return keras.layers.Flatten(dtype="float32", name=name)(first)
+        layer = (
+            keras.layers.GlobalAveragePooling1D
+            if pooling == "avg"
+            else keras.layers.GlobalMaxPooling1D
+        )
+        return layer(dtype="float32", name=name)(x)
+    raise ValueError(
+        f"The backbone's output has shape {tuple(x.shape)}; embeddings need a "
+        "feature map (batch, height, width, channels), tokens (batch, tokens, "
+        "features) or vectors (batch, features)."
+    )
+
+
+def build_application_embedder(
+    image_shape,
+    backbone,
+    *,
+    weights=None,
+    weights_sha256=None,
+    image_size=None,
+    input_scale=1 / 255,
+    layer=None,
+    pooling="avg",
+    seed=None,
+):
+    """Build a model from raw images to the pooled features of an application ResNet.
+
+    ``image_shape`` is the ``(height, width, channels)`` of the raw images; the model
+    rescales them by ``input_scale`` to [0, 1], resizes them to ``image_size``,
+    applies the backbone's ImageNet preprocessing (exactly as
+    :func:`build_resnet` does), runs the backbone in inference mode, takes
+    ``layer``'s output (default: the last) and pools it.
+    """
+    height, width, channels = (int(d) for d in image_shape)
+    inputs = keras.Input(shape=(height, width, channels), name="image")
+    x = keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
+    if image_size is not None and tuple(image_size) != (height, width):
+        height, width = (int(s) for s in image_size)
+        x = keras.layers.Resizing(height, width, name="resize")(x)
+    if min(height, width) < MIN_APPLICATION_SIZE:
+        raise ValueError(
+            f"backbone={backbone!r} needs images of at least "
+            f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
+            f"{height}x{width}; set image_size=224 (or another size >= "
+            f"{MIN_APPLICATION_SIZE}) to resize them."
+        )
+    x = to_rgb(x, channels, backbone)
+    x = imagenet_preprocessing(x, preprocessing_mode(backbone))
+    net = application_backbone(
+        backbone, (height, width, 3), weights, seed, weights_sha256
+    )
+    if layer is not None:
+        net = keras.Model(net.inputs, layer_output(net, layer), name="backbone")
+    features = net(x, training=False)
+    outputs = pooled(features, pooling)
+    return keras.Model(inputs, outputs, name=f"embedder_{backbone}")
+
+
+def layer_output(model, layer):
+    """Return the output of ``model``'s layer named ``layer`` (clear error if none)."""
+    try:
+        return model.get_layer(layer).output
+    except ValueError:
+        names = [lay.name for lay in model.layers]
+        shown = ", ".join(repr(n) for n in names[-8:])
+        raise ValueError(
+            f"layer={layer!r} is not a layer of the backbone {model.name!r}; its last "
+            f"layers are {shown} ({len(names)} in all, see model.summary())."
+        ) from None
+
+
+# --------------------------------------------------------------------- weights files
+def existing_weights_path(weights):
+    """Return ``weights`` as a path string; FileNotFoundError if it is no file."""
+    path = os.fspath(weights)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"Weights file not found: {path!r}.")
+    return path
+
+
+_SHA256 = {}
+_SHA256_LOCK = threading.Lock()
+
+
+def file_sha256(path):
+    """SHA-256 of a file, hex; remembered per (path, size, modification time)."""
+    path = os.path.realpath(os.fspath(path))
+    stat = os.stat(path)
+    key = (path, stat.st_size, stat.st_mtime_ns)
+    with _SHA256_LOCK:
+        known = _SHA256.get(key)
+    if known is not None:
+        return known
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            digest.update(chunk)
+    value = digest.hexdigest()
+    with _SHA256_LOCK:
+        _SHA256[key] = value
+    return value
+
+
+def check_sha256(path, expected):
+    """Raise ValueError if the SHA-256 of ``path`` is not ``expected`` (hex)."""
+    if not os.path.isfile(path):
+        raise FileNotFoundError(
+            f"Cannot check weights_sha256: the weights file {path!r} does not exist."
+        )
+    actual = file_sha256(path)
+    if actual.lower() != str(expected).strip().lower():
+        raise ValueError(
+            f"The weights file {path!r} has SHA-256 {actual}, not the expected "
+            f"weights_sha256={expected!r}: it is another or a damaged file."
+        )
+
+
+def load_weights_file(net, path, backbone):
+    """Load a weights file into ``net``, refusing a file written for another network.
+
+    Accepted: the ``*_notop.h5`` (and full) HDF5 files keras.applications
+    downloads, Keras 3 ``.weights.h5`` files (``save_weights``) and ``.keras`` model
+    files (``save``). The layers named in the file must be exactly the weighted
+    layers of ``net`` with the same shapes (a keras.applications classification top,
+    ``predictions``, is skipped); otherwise a ValueError names ``backbone`` and the
+    file.
+    """
+    path = existing_weights_path(path)
+    try:
+        kind, saved = _saved_layers(path)
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile) as exc:
+        raise ValueError(
+            f"Cannot read the weights file {path!r} for the {backbone} backbone: it "
+            "is not a Keras weights file (.h5, .weights.h5 or .keras) "
+            f"({type(exc).__name__}: {exc})."
+        ) from exc
+    expected = {
+        layer.name: [tuple(w.shape) for w in layer.weights]
+        for layer in net.layers
+        if layer.weights
+    }
+    # Keras 2 files are matched by layer name, or else (as Keras itself loads
+    # them) in order, when the weighted layers and their shapes agree one by one.
+    in_order = kind == "legacy" and list(expected.values()) == list(saved.values())
+    if saved is not None and not in_order:
+        _check_layers_fit(expected, saved, path, backbone)
+    try:
+        if kind == "legacy":
+            _assign_legacy(net, path, by_name=not in_order)
+        else:
+            net.load_weights(path)
+    except ValueError as exc:
+        raise ValueError(
+            f"The weights file {path!r} does not fit the {backbone} backbone: "
+            f"{str(exc).splitlines()[0]}"
+        ) from exc
+
+
+def _check_layers_fit(expected, saved, path, backbone):
+    missing = [name for name in expected if name not in saved]
+    extra = [n for n in saved if n not in expected and n not in _TOP_LAYERS]
+    wrong = [
+        name
+        for name in expected
+        if name in saved and sorted(expected[name]) != sorted(saved[name])
+    ]
+    if not (missing or extra or wrong):
+        return
+    details = []
+    if wrong:
+        name = wrong[0]
+        details.append(
+            f"{len(wrong)} layers have other shapes (e.g. {name!r}: "
+            f"{sorted(saved[name])} in the file, {sorted(expected[name])} in the "
+            "backbone)"
+        )
+    if missing:
+        details.append(
+            f"{len(missing)} of its layers are not in the file (e.g. {missing[0]!r})"
+        )
+    if extra:
+        details.append(
+            f"the file has {len(extra)} layers the backbone lacks (e.g. {extra[0]!r})"
+        )
+    raise ValueError(
+        f"The weights file {path!r} does not fit the {backbone} backbone: "
+        f"{'; '.join(details)}. It was written for another network; pass the "
+        "weights of this backbone (for keras.applications ResNets, the matching "
+        "'*_notop.h5' file) or choose the backbone the file was written for."
+    )
+
+
+def _saved_layers(path):
+    """Return ``(kind, {layer name: [weight shapes]})`` of a weights file.
+
+    ``kind`` is ``"legacy"`` (Keras 2 HDF5, loaded by layer name here) or
+    ``"keras"`` (``.weights.h5`` or ``.keras``, loaded by Keras). The names are None
+    for a Keras 3 file that does not record them (older Keras).
+    """
+    if zipfile.is_zipfile(path):
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read("model.weights.h5")
+        with h5py.File(io.BytesIO(data), "r") as f:
+            return "keras", _keras3_layers(f)
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        if "layer_names" in group.attrs:
+            return "legacy", _legacy_layers(group)
+        if "layers" in f or "vars" in f:
+            return "keras", _keras3_layers(f)
+    raise ValueError("no Keras weights found in the HDF5 file")
+
+
+def _legacy_layers(group):
+    layers = {}
+    for name in group.attrs["layer_names"]:
+        name = _text(name)
+        weight_names = group[name].attrs.get("weight_names", [])
+        if len(weight_names):
+            layers[name] = [tuple(group[name][_text(w)].shape) for w in weight_names]
+    return layers
+
+
+def _keras3_layers(f):
+    layers = {}
+    named = True
+
+    def visit(key, obj):
+        nonlocal named
+        # Optimizer and metric variables live outside "layers/".
+        parts = key.split("/")
+        if isinstance(obj, h5py.Group) and parts[0] == "layers" and parts[-1] == "vars":
+            shapes = [tuple(obj[k].shape) for k in sorted(obj, key=_as_int)]
+            if not shapes:
+                return
+            name = obj.attrs.get("name")
+            if name is None:
+                named = False
+                return
+            layers[_text(name)] = shapes
+
+    f.visititems(visit)
+    return layers if named else None
+
+
+def _as_int(key):
+    return int(key) if key.isdigit() else key
+
+
+def _text(value):
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
+def _assign_legacy(net, path, by_name=True):
+    with h5py.File(path, "r") as f:
+        group = f["model_weights"] if "model_weights" in f else f
+        saved = [
+            _text(name)
+            for name in group.attrs["layer_names"]
+            if len(group[_text(name)].attrs.get("weight_names", []))
+        ]
+        targets = [layer for layer in net.layers if layer.weights]
+        for i, layer in enumerate(targets):
+            source = group[layer.name if by_name else saved[i]]
+            names = source.attrs["weight_names"]
+            layer.set_weights([np.asarray(source[_text(w)]) for w in names])
