@@ -30,7 +30,11 @@ def images():
 
 # Docstring examples of features that need TensorFlow (Grad-CAM uses its gradient
 # tape); on other Keras backends they raise a clear error instead.
-_TENSORFLOW_ONLY_DOCTESTS = {"skbreast.inspection.gradcam"}
+_TENSORFLOW_ONLY_DOCTESTS = {
+    "skbreast.inspection.gradcam",
+    # Its example runs the exported SavedModel with TensorFlow.
+    "skbreast._persistence.mixin.ModelFileMixin.export",
+}
 
 
 def pytest_collection_modifyitems(config, items):

@@ -30,13 +30,16 @@ REPORT_FILES = [
     "roc_curves.png",
     "confusion_matrices.png",
     "training_curves.png",
+    "calibration.png",
 ]
-# Grad-CAM needs TensorFlow; on other backends the report notes its absence.
+# The error analysis shows each model's worst-scored images: with Grad-CAM, which
+# needs TensorFlow; on other backends as plain thumbnails, and the report notes why.
 GRADCAM_FILES = (
     ["gradcam_cnn.png", "gradcam_resnet.png"]
     if keras.backend.backend() == "tensorflow"
-    else []
+    else ["worst_images_cnn.png", "worst_images_resnet.png"]
 )
+REPORT_PNGS = [f for f in REPORT_FILES if f.endswith(".png")]
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +55,10 @@ def test_benchmark_writes_every_file(generated_report):
     for name in [*REPORT_FILES, *GRADCAM_FILES]:
         assert (out / name).is_file() and (out / name).stat().st_size > 0, name
     html = (out / "report.html").read_text()
-    # Self-contained: every figure embedded (five on TensorFlow), no file references.
-    assert html.count('src="data:image/png;base64,') == 3 + len(GRADCAM_FILES)
+    # Self-contained: every figure embedded (six), no file references.
+    assert html.count('src="data:image/png;base64,') == len(REPORT_PNGS) + len(
+        GRADCAM_FILES
+    )
     assert '.png"' not in html
     md = (out / "report.md").read_text()
     for name in ["roc_curves.png", "training_curves.png", *GRADCAM_FILES]:
@@ -164,7 +169,7 @@ def test_benchmark_on_class_folders_warns_loudly(tmp_path, capsys):
         (["benchmark", "--image-size", "a", "b"], 2, "--image-size"),
         (["benchmark", "--data", "/no/such/folder"], 1, "is not a folder"),
         (["benchmark", "--models", "cnn,vgg"], 1, "unknown model"),
-        (["benchmark", "--set", "cnn.nope=3"], 1, "valid: batch_size"),
+        (["benchmark", "--set", "cnn.nope=3"], 1, "valid: balance, batch_size"),
         (["benchmark", "--set", "cnn.epochs"], 1, "MODEL.PARAM=VALUE"),
         (["benchmark", "--set", "cnn.epochs=-3"], 1, "cnn:"),
         (["benchmark", "--cv", "1"], 1, "--cv must be"),

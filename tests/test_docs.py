@@ -73,6 +73,8 @@ PUBLIC_MODULES = [
     "skbreast.models",
     "skbreast.datasets",
     "skbreast.metrics",
+    "skbreast.model_selection",
+    "skbreast.preprocessing",
     "skbreast.inspection",
     "skbreast.plotting",
 ]

@@ -129,6 +129,8 @@ def test_no_import_cycle():
         ("skbreast.models", ["skbreast._training", "skbreast._persistence"]),
         ("skbreast.datasets", ["skbreast._training", "skbreast._persistence"]),
         ("skbreast.metrics", ["skbreast._training", "skbreast.cnn", "skbreast.resnet"]),
+        ("skbreast.preprocessing", ["skbreast._training", "skbreast._persistence"]),
+        ("skbreast.model_selection", ["skbreast._training", "skbreast._persistence"]),
     ],
 )
 def test_layers_import_one_way(layer, forbidden):
@@ -208,7 +210,10 @@ ROOT = {
     "resnet.py",
     "models",
     "datasets",
+    "embedding",  # ImageEmbedder: pretrained features as a transformer
     "metrics.py",
+    "model_selection",
+    "preprocessing",
     "plotting.py",
     "inspection.py",
 }
