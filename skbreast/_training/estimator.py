@@ -47,6 +47,12 @@ class BaseImageClassifier(
     #: persistence (the dependency points one way). None: checkpoints unavailable.
     _file_writer = None
 
+    # With metadata routing on, groups reach fit only when asked for
+    # (set_fit_request(groups=True)): code that routes groups to a splitter or a
+    # patient scorer keeps working unchanged.
+    __metadata_request__fit = {"groups": False}
+    __metadata_request__partial_fit = {"groups": False}
+
     _parameter_constraints: dict = {
         "input_shape": ["array-like", None],
         "epochs": [Interval(numbers.Integral, 1, None, closed="left")],
