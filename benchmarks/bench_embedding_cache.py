@@ -14,9 +14,9 @@ Reported: both wall times, their ratio, and the images each one embedded.
 
 ``throughput``: images per second of ``ImageEmbedder("resnet50", weights=None)``
 ``transform`` (``memory=None``) at 96 and 224 px (the 96 px patches resized inside
-the model), for ``precision="float32"`` and the machine's ``"auto"`` (bfloat16 on
-CPUs with bfloat16 instructions), batch 64, after a warm-up call that traces the
-model; the median of ``--repeats`` calls.
+the model), for ``precision="float32"`` and ``"auto"`` (whatever it resolves to on
+the machine: the row's ``precision``), batch 64, after a warm-up call that traces
+the model; the median of ``--repeats`` calls.
 
 ``memory``: peak resident memory of ``transform`` on N file paths (PCam
 ``train``, both classes, no deduplication: 20,000 files) in a fresh process per N,

@@ -83,7 +83,7 @@ def quick_baselines():
 
 def test_warning_fires_when_the_classes_differ_in_colour_only():
     X, y, groups = patches(colour=True)
-    with pytest.warns(UserWarning, match="Shortcut warning"):
+    with pytest.warns(UserWarning, match="Possible shortcut"):
         result = compare_models(
             {"texture": texture_model()},
             X,
@@ -108,7 +108,7 @@ def test_warning_fires_when_the_classes_differ_in_colour_only():
     # Prominent in the summary, and the baselines are marked as such.
     table = result.summary()
     assert table.warnings == [warning]
-    assert str(table).startswith("WARNING: Shortcut warning")
+    assert str(table).startswith("WARNING: Possible shortcut")
     roles = dict(zip(table["model"], table["role"]))
     assert roles == {
         "texture": "model",
@@ -350,8 +350,8 @@ def test_report_shows_the_checks_first_and_apart(tmp_path):
     html = (tmp_path / "report.html").read_text()
     # The shortcut warning is the first thing after the title.
     first = md.split("\n\n")[1]
-    assert first.startswith("> **WARNING:** Shortcut warning")
-    assert "<div class='warn'>WARNING: Shortcut warning" in html
+    assert first.startswith("> **WARNING:** Possible shortcut")
+    assert "<div class='warn'>WARNING: Possible shortcut" in html
     for section in (
         "Shortcut check: trivial baselines",
         "Colour sensitivity",

@@ -190,8 +190,6 @@ def run(args, argv):
         # The split by image was announced above, in the command's words.
         if groups is not None or not note.startswith("No patients"):
             log("WARNING: " + note)
-    if result.shortcut_warning:
-        log("WARNING: " + result.shortcut_warning)
     meta = {
         "command": "skbreast " + " ".join(shlex.quote(a) for a in argv),
         "versions": versions(),

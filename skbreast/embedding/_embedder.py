@@ -304,8 +304,9 @@ class ImageEmbedder(
 
         Returns
         -------
-        X_new : ndarray of shape (n_samples, n_features_out_), dtype float32
-            One embedding per image, in the order of ``X``.
+        X_new : ndarray of shape (n_samples, n_features), dtype float32
+            One embedding per image, in the order of ``X``; ``n_features``
+            is ``n_features_out_``.
         """
         check_is_fitted(self)
         limit_framework_threads(self.n_threads)

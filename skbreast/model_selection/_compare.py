@@ -703,7 +703,7 @@ def compare_models(
     >>> result.names, result.baselines
     (['dummy'], ['colour-histogram', 'thumbnail'])
     >>> print(result.shortcut_warning)
-    Shortcut warning: a trivial baseline that never looks at tissue structure ...
+    Possible shortcut: a trivial baseline that never looks at tissue structure ...
     """
     if pooling not in ("auto", "first", "mean"):
         raise ValueError(f"pooling must be 'auto', 'first' or 'mean'; got {pooling!r}.")
