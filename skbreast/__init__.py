@@ -16,6 +16,7 @@ from skbreast._version import __version__  # noqa: E402
 __all__ = [
     "CNNClassifier",
     "ImageEmbedder",
+    "LinearProbeClassifier",
     "ResNetClassifier",
     "load",
     "read_model_card",
@@ -30,6 +31,7 @@ _LAZY = {
     "CNNClassifier": "skbreast.cnn",
     "ResNetClassifier": "skbreast.resnet",
     "ImageEmbedder": "skbreast.embedding",
+    "LinearProbeClassifier": "skbreast.embedding",
     "save": "skbreast._persistence.format",
     "load": "skbreast._persistence.format",
     "read_model_card": "skbreast._persistence.manifest",

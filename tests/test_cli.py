@@ -198,3 +198,22 @@ def test_python_dash_m_help():
     )
     assert result.returncode == 0
     assert "--max-images" in result.stdout
+
+
+def test_benchmark_compares_a_linear_probe(tmp_path, capsys):
+    keras_init = keras.initializers.GlorotUniform(seed=0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", kernel_initializer=keras_init)(
+        inputs
+    )
+    backbone = tmp_path / "backbone.keras"
+    keras.Model(inputs, keras.layers.ReLU()(x)).save(backbone)
+    out = tmp_path / "out"
+    args = ["benchmark", "--n-samples", "80", "--models", "cnn,probe", *FAST]
+    args += [*SMALL[:4], "--set", f"probe.backbone={backbone}", "--set", "probe.Cs=3"]
+    assert main([*args, "--no-baselines", "--out", str(out)]) == 0
+    payload = json.loads((out / "metrics.json").read_text())
+    assert set(payload["models"]) == {"cnn", "probe"}
+    probe = payload["models"]["probe"]
+    assert probe["params"]["backbone"] == str(backbone)
+    assert 0 <= probe["metrics"]["roc_auc"]["mean"] <= 1

@@ -328,7 +328,16 @@ def test_evaluate_writes_the_held_out_report(trained, capsys, tmp_path):
     assert (out / "roc_curve.png").exists() and (out / "confusion_matrix.png").exists()
     payload = json.loads((out / "metrics.json").read_text())
     assert payload["data"]["images"] == 30
-    assert set(payload["metrics"]) >= {"accuracy", "roc_auc", "patient_accuracy"}
+    assert set(payload["metrics"]) >= {
+        "accuracy",
+        "roc_auc",
+        "patient_accuracy",
+        "sensitivity_at_90_specificity",
+        "specificity_at_95_sensitivity",
+        "brier",
+        "ece",
+    }
+    assert 0 <= payload["metrics"]["brier"] <= 1
     ci = payload["confidence_intervals"]["roc_auc"]
     assert ci["unit"] == "patient" and ci["low"] <= payload["metrics"]["roc_auc"]
     assert np.sum(payload["confusion_matrix"]) == 30
@@ -461,3 +470,59 @@ def test_no_framework_noise_on_stderr(trained, tmp_path):
         assert noise not in result.stderr, result.stderr
     assert result.stderr.startswith("Predicting 1 images")
     assert len(_rows(out)) == 1
+
+
+# ------------------------------------------------------------------ the linear probe
+def _tiny_backbone_file(folder):
+    import keras
+
+    init = keras.initializers.GlorotUniform(seed=0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(4, 3, padding="same", kernel_initializer=init)(inputs)
+    path = folder / "backbone.keras"
+    keras.Model(inputs, keras.layers.ReLU()(x)).save(path)
+    return path
+
+
+def test_probe_trains_predicts_evaluates_and_exports(uint8_images, capsys, tmp_path):
+    ort = pytest.importorskip("onnxruntime")
+    pytest.importorskip("tf2onnx")
+    backbone = _tiny_backbone_file(tmp_path)
+    model = tmp_path / "probe.skb"
+    args = ["train", "--data", str(BREAKHIS_REAL), "--max-images", "24"]
+    args += ["--image-size", "32", "32", "--model", "probe"]
+    args += ["--set", f"backbone={backbone}", "--set", "Cs=3", "--out", str(model)]
+    assert main(args) == 0
+    assert "LinearProbeClassifier" in capsys.readouterr().out
+    card = skbreast.read_model_card(model)
+    assert card["estimator"] == "LinearProbeClassifier"
+    assert set(card["fit"]) == {"C", "n_embedding_features"}
+    assert card["training_data"]["patients_passed_to_fit"] is True
+    assert main(["info", str(model)]) == 0
+    assert "LinearProbeClassifier" in capsys.readouterr().out
+
+    out = tmp_path / "predictions.csv"
+    files = [str(p) for p in sorted(BREAKHIS_REAL.rglob("*.png"))[:4]]
+    assert main(["predict", str(model), *files, "--out", str(out)]) == 0
+    assert len(_rows(out)) == 4
+
+    report = tmp_path / "report"
+    args = ["evaluate", str(model), "--data", str(BREAKHIS_REAL)]
+    args += ["--max-images", "30", "--n-resamples", "50", "--out", str(report)]
+    assert main(args) == 0
+    assert (report / "metrics.json").exists()
+
+    onnx = tmp_path / "probe.onnx"
+    assert main(["export", str(model), "--format", "onnx", "--out", str(onnx)]) == 0
+    session = ort.InferenceSession(str(onnx))
+    (inp,) = session.get_inputs()
+    proba = session.run(None, {inp.name: uint8_images})[0]
+    expected = skbreast.load(model).predict_proba(uint8_images)
+    np.testing.assert_allclose(proba, expected, atol=1e-4)
+
+
+def test_probe_set_errors_name_the_probe(capsys, tmp_path):
+    args = ["train", "--data", str(BREAKHIS_REAL), "--model", "probe"]
+    args += ["--set", "epochs=3", "--out", str(tmp_path / "m.skb")]
+    assert main(args) == 1
+    _one_line_error(capsys, "LinearProbeClassifier has no parameter 'epochs'")

@@ -258,7 +258,12 @@ def test_files_written_before_the_move_still_load(name):
     expected = json.loads((DATA / "skb_0.1.0.dev0_expected.json").read_text())
     estimator = skbreast.load(DATA / f"{name}_0.1.0.dev0.skb")
     X, _ = make_images(n=40)
+    # The files run in bfloat16 (precision "auto" on the CPU that wrote them),
+    # whose kernels round differently with and without the CPU's bfloat16
+    # instructions (2.5e-4 apart on an AMD EPYC without them): a load that
+    # dropped or mixed up weights moves them by far more.
+    assert estimator.precision_ == "mixed_bfloat16"
     np.testing.assert_allclose(
-        estimator.predict_proba(X[:6]), expected["predict_proba"][name], atol=1e-6
+        estimator.predict_proba(X[:6]), expected["predict_proba"][name], atol=1e-3
     )
     assert list(estimator.classes_) == ["benign", "malignant"]

@@ -111,7 +111,12 @@ def build_model_card(estimator, user_card=None, versions=None):
         if k not in ("callbacks", "verbose")
     }
     history = getattr(estimator, "history_", None) or {}
-    fit = {"epochs": int(estimator.n_iter_)}
+    summary = getattr(estimator, "_fit_summary", None)
+    # A linear probe has no epochs: it describes its own fit (its chosen C).
+    if summary is not None:
+        fit = plain(summary())
+    else:
+        fit = {"epochs": int(estimator.n_iter_)}
     best = getattr(estimator, "best_epoch_", None)
     if best is not None:
         fit["best_epoch"] = int(best)

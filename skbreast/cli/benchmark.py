@@ -38,7 +38,9 @@ def add_parser(sub):
     bench.add_argument(
         "--models",
         default="cnn,resnet",
-        help="comma-separated models to compare: cnn, resnet",
+        help="comma-separated models to compare: cnn, resnet, probe (a frozen "
+        "ImageNet ResNet50 and a tuned logistic regression; offline, give its "
+        "weights file with --set probe.weights=PATH)",
     )
     bench.add_argument(
         "--set",

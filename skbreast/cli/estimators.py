@@ -5,14 +5,28 @@ from skbreast.cli.common import CLIError, parse_value
 MODEL_DEFAULTS = {
     "cnn": {},
     "resnet": {"filters": (16, 32), "blocks_per_stage": 1},
+    # A frozen ImageNet ResNet50 and a tuned logistic regression: set
+    # probe.weights=PATH offline, probe.image_size=224 for the backbone's own size.
+    "probe": {"backbone": "resnet50", "weights": "auto"},
 }
+
+#: The models ``--models``/``--model`` accept, in the order of the help text.
+MODEL_NAMES = tuple(MODEL_DEFAULTS)
+
+
+def _classes():
+    from skbreast import CNNClassifier, LinearProbeClassifier, ResNetClassifier
+
+    return {
+        "cnn": CNNClassifier,
+        "resnet": ResNetClassifier,
+        "probe": LinearProbeClassifier,
+    }
 
 
 def make_estimators(args):
     """Return ``({name: estimator}, {name: params})`` for the parsed ``args``."""
-    from skbreast import CNNClassifier, ResNetClassifier
-
-    classes = {"cnn": CNNClassifier, "resnet": ResNetClassifier}
+    classes = _classes()
     names = [m.strip().lower() for m in args.models.split(",") if m.strip()]
     unknown = [m for m in names if m not in classes]
     if unknown or not names:
@@ -25,11 +39,14 @@ def make_estimators(args):
     estimators = {}
     for name in dict.fromkeys(names):
         params = dict(MODEL_DEFAULTS[name])
-        params.update(
+        common = dict(
             epochs=args.epochs,
             random_state=args.random_state,
             verbose=2 if args.verbose else 0,
         )
+        # The probe trains no network: it has no epochs and no Keras log.
+        accepted = classes[name]().get_params()
+        params.update({k: v for k, v in common.items() if k in accepted})
         estimators[name] = classes[name](**params)
     for setting in args.settings:
         key, sep, value = setting.partition("=")
@@ -92,7 +109,9 @@ def make_estimator(model, settings, epochs, random_state, verbose=0):
         for mine, given in zip(qualified, settings):
             message = message.replace(repr(mine), repr(given.strip()))
         raise CLIError(message.replace("--models", "--model")) from None
-    estimator = estimators[model].set_params(verbose=verbose)
+    estimator = estimators[model]
+    if "verbose" in estimator.get_params():
+        estimator.set_params(verbose=verbose)
     return estimator, params[model]
 
 

@@ -110,6 +110,7 @@ def held_out_metrics(y_true, y_score, groups):
     from sklearn.metrics import (
         accuracy_score,
         balanced_accuracy_score,
+        brier_score_loss,
         f1_score,
         precision_score,
         recall_score,
@@ -117,6 +118,11 @@ def held_out_metrics(y_true, y_score, groups):
     )
 
     from skbreast.metrics import patient_scores, specificity_score
+    from skbreast.model_selection import (
+        expected_calibration_error,
+        sensitivity_at_specificity,
+        specificity_at_sensitivity,
+    )
 
     y_pred = (y_score > 0.5).astype(int)
     functions = {
@@ -127,6 +133,16 @@ def held_out_metrics(y_true, y_score, groups):
         "specificity": lambda: specificity_score(y_true, y_pred),
         "f1": lambda: f1_score(y_true, y_pred, zero_division=0),
         "roc_auc": lambda: roc_auc_score(y_true, y_score),
+        # The comparison's clinical operating points and calibration: a held-out
+        # set is where they mean something.
+        "sensitivity_at_90_specificity": lambda: sensitivity_at_specificity(
+            y_true, y_score, specificity=0.9
+        ),
+        "specificity_at_95_sensitivity": lambda: specificity_at_sensitivity(
+            y_true, y_score, sensitivity=0.95
+        ),
+        "brier": lambda: brier_score_loss(y_true, y_score),
+        "ece": lambda: expected_calibration_error(y_true, y_score),
     }
     scores = {}
     with warnings.catch_warnings():
@@ -195,6 +211,10 @@ LABELS = {
     "specificity": "Specificity",
     "f1": "F1",
     "roc_auc": "ROC AUC",
+    "sensitivity_at_90_specificity": "Sensitivity at 90% specificity",
+    "specificity_at_95_sensitivity": "Specificity at 95% sensitivity",
+    "brier": "Brier score (lower is better)",
+    "ece": "Expected calibration error (10 bins; lower is better)",
     "patient_accuracy": "Patient accuracy",
     "patient_roc_auc": "Patient ROC AUC",
 }

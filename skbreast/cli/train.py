@@ -12,10 +12,10 @@ from skbreast.cli.common import (
     log,
     parse_image_size,
 )
+from skbreast.cli.estimators import MODEL_NAMES
 
 DEFAULT_EPOCHS = 10
 DEFAULT_IMAGE_SIZE = (50, 50)
-MODELS = ("cnn", "resnet")
 
 
 def add_parser(sub):
@@ -38,7 +38,13 @@ def add_parser(sub):
         help="image folder: BreakHis (BreaKHis_v1/histology_slides layout), IDC "
         "(<patient>/<0|1>/*.png) or one sub-folder per class",
     )
-    parser.add_argument("--model", default="cnn", choices=MODELS, help="the model")
+    parser.add_argument(
+        "--model",
+        default="cnn",
+        choices=MODEL_NAMES,
+        help="the model (probe: a frozen ImageNet ResNet50 and a tuned logistic "
+        "regression; offline, give its weights with --set weights=PATH)",
+    )
     parser.add_argument(
         "--set",
         dest="settings",
@@ -243,11 +249,18 @@ def run(args, argv):
     }
     if args.description:
         card["description"] = args.description
-    skbreast.save(estimator.set_params(verbose=0), out, model_card=card)
+    if "verbose" in estimator.get_params():
+        estimator.set_params(verbose=0)
+    skbreast.save(estimator, out, model_card=card)
+    fitted = (
+        f"{estimator.n_iter_} epochs"
+        if hasattr(estimator, "n_iter_")
+        else f"C={estimator.C_:.3g} chosen"
+    )
     print(
         f"Wrote {out}: {type(estimator).__name__}, classes {list(names)}, "
         f"{'x'.join(str(d) for d in estimator.image_shape_)} images, "
-        f"{estimator.n_iter_} epochs on {len(labels)} images "
+        f"{fitted} on {len(labels)} images "
         f"({time.perf_counter() - start:.0f} s)"
     )
     return 0

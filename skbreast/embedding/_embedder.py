@@ -230,19 +230,7 @@ class ImageEmbedder(
         return tags
 
     def __sklearn_clone__(self):
-        # A keras.Model or callable backbone is shared by the clones, not copied:
-        # the embedder never changes it, and deep-copying a large network for each
-        # fit of a search would cost more than the fit. Estimators (a classifier,
-        # a FrozenEstimator) are cloned as scikit-learn always does.
-        backbone = self.backbone
-        if isinstance(backbone, BaseEstimator) or not callable(backbone):
-            return super().__sklearn_clone__()
-        params = {
-            name: clone(value, safe=False)
-            for name, value in self.get_params(deep=False).items()
-            if name != "backbone"
-        }
-        return type(self)(backbone, **params)
+        return clone_sharing_backbone(self)
 
     def __sklearn_is_fitted__(self):
         return hasattr(self, "n_features_out_")
@@ -445,6 +433,24 @@ class ImageEmbedder(
         if model is not None:
             limit_framework_threads(getattr(self, "n_threads", "auto"))
             self.model_ = model.load()
+
+
+def clone_sharing_backbone(estimator):
+    """Clone ``estimator``, sharing (not copying) a network or callable backbone.
+
+    The embedder never changes its backbone, and deep-copying a large network for
+    each fit of a search would cost more than the fit. Estimators (a classifier, a
+    FrozenEstimator) are cloned as scikit-learn always does.
+    """
+    backbone = estimator.backbone
+    if isinstance(backbone, BaseEstimator) or not callable(backbone):
+        return BaseEstimator.__sklearn_clone__(estimator)
+    params = {
+        name: clone(value, safe=False)
+        for name, value in estimator.get_params(deep=False).items()
+        if name != "backbone"
+    }
+    return type(estimator)(backbone, **params)
 
 
 class _Done:

@@ -8,6 +8,7 @@ the same folds: when one of them does as well as the model, the model's score sa
 little about pathology.
 """
 
+from sklearn.decomposition import PCA
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -19,18 +20,23 @@ from skbreast.preprocessing import ColourHistogram, Thumbnail
 _CS = 10
 
 
-def _tuned_logistic_regression(cv):
-    # liblinear, not lbfgs: near-separable training folds (a small data set, or
-    # thousands of thumbnail pixels) drive lbfgs to thousands of iterations at
-    # the large values of C; liblinear fitted the same path with the same C
-    # chosen 2 to 25 times faster on the 2-core development machine. Its
-    # coordinate order is seeded, so the baselines stay deterministic.
+def tuned_logistic_regression(cv, *, multiclass=False, Cs=_CS, class_weight=None):
+    """Return a LogisticRegressionCV choosing ``C`` by an inner split ``cv``.
+
+    Binary: by ROC AUC with liblinear. Near-separable training folds (a small data
+    set, or thousands of thumbnail pixels) drive lbfgs to thousands of iterations
+    at the large values of C; liblinear fitted the same path with the same C
+    chosen 2 to 25 times faster on the 2-core development machine, and its seeded
+    coordinate order keeps the fit deterministic. Multiclass: by log loss with
+    lbfgs (multinomial), as liblinear fits binary problems only.
+    """
     model = LogisticRegressionCV(
-        Cs=_CS,
+        Cs=Cs,
         cv=cv,
-        scoring="roc_auc",
-        solver="liblinear",
+        scoring="neg_log_loss" if multiclass else "roc_auc",
+        solver="lbfgs" if multiclass else "liblinear",
         max_iter=5000,
+        class_weight=class_weight,
         random_state=0,
     )
     params = model.get_params()
@@ -86,7 +92,7 @@ def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5):
         [
             ("features", ColourHistogram(bins=bins, input_shape=input_shape)),
             ("scale", StandardScaler()),
-            ("classifier", _tuned_logistic_regression(cv)),
+            ("classifier", tuned_logistic_regression(cv)),
         ]
     )
 
@@ -109,7 +115,8 @@ def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5):
     Returns
     -------
     pipeline : sklearn.pipeline.Pipeline
-        Steps ``"features"``, ``"scale"``, ``"classifier"``.
+        Steps ``"features"``, ``"scale"``, ``"reduce"`` (a PCA keeping 99% of
+        the thumbnails' variance) and ``"classifier"``.
 
     See Also
     --------
@@ -130,6 +137,12 @@ def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5):
         [
             ("features", Thumbnail(size=size, input_shape=input_shape)),
             ("scale", StandardScaler()),
-            ("classifier", _tuned_logistic_regression(cv)),
+            # Neighbouring thumbnail pixels are strongly correlated: on 1,000
+            # 50x50 patches the 2,016 values keep 99% of their variance in 408
+            # components, the tuning of C fitted 10 times faster on them (6 s
+            # instead of 63 s) and chose the same C with the same fold ROC AUCs.
+            # The exact SVD is deterministic.
+            ("reduce", PCA(n_components=0.99, svd_solver="full")),
+            ("classifier", tuned_logistic_regression(cv)),
         ]
     )
