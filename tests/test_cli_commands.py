@@ -526,3 +526,32 @@ def test_probe_set_errors_name_the_probe(capsys, tmp_path):
     args += ["--set", "epochs=3", "--out", str(tmp_path / "m.skb")]
     assert main(args) == 1
     _one_line_error(capsys, "LinearProbeClassifier has no parameter 'epochs'")
+
+
+def test_predict_with_an_image_cache_decodes_each_file_once(
+    trained, images, tmp_path, monkeypatch
+):
+    from skbreast.datasets import _image_cache, get_image_cache
+
+    cache = tmp_path / "cache"
+    before = get_image_cache()
+    outputs = []
+    decoded = []
+    original = _image_cache.read_images
+
+    def counting(paths, *args, **kwargs):
+        decoded.extend(paths)
+        return original(paths, *args, **kwargs)
+
+    monkeypatch.setattr(_image_cache, "read_images", counting)
+    for run in range(2):
+        out = tmp_path / f"run{run}.csv"
+        args = ["predict", str(trained), str(images), "--image-cache", str(cache)]
+        assert main([*args, "--out", str(out)]) == 0
+        outputs.append(_rows(out))
+        if run == 0:
+            first = len(decoded)
+    assert outputs[0] == outputs[1]
+    # The broken file is tried again (it is never cached); the others are read back.
+    assert first >= 7 and len(decoded) - first <= 1
+    assert any(cache.rglob("*")) and get_image_cache() == before

@@ -14,6 +14,8 @@ from concurrent.futures import ThreadPoolExecutor
 import keras
 import numpy as np
 
+from skbreast.datasets._image_cache import ImageCache, get_image_cache
+
 # Re-exported: the training code asks this module what kind of input it has.
 from skbreast.datasets._imageio import (  # noqa: F401
     as_path_array,
@@ -38,21 +40,34 @@ class ArraySource:
 
 
 class PathSource:
-    """Image files decoded (and resized to ``image_shape``) when a batch is taken."""
+    """Image files decoded (and resized to ``image_shape``) when a batch is taken.
 
-    def __init__(self, paths, image_shape):
+    The image cache folder (``skbreast.datasets.set_image_cache``) is looked up
+    here, in the thread that validates X, and kept: batches are taken in Keras'
+    worker threads, and ``cache`` pins it for the source's whole life, so a fit
+    is not split between two caches when the setting changes meanwhile. With a
+    cache, each file is decoded once and later epochs read its stored pixels.
+    """
+
+    def __init__(self, paths, image_shape, cache="setting"):
         self.paths = paths
         self.image_shape = tuple(image_shape)
         self.dtype = np.dtype(np.uint8)
+        folder = get_image_cache() if cache == "setting" else cache
+        height, width, channels = self.image_shape
+        self.cache = (
+            None if folder is None else ImageCache(folder, (height, width), channels)
+        )
 
     def __len__(self):
         return len(self.paths)
 
     def take(self, indices):
+        paths = list(self.paths[indices])
+        if self.cache is not None:
+            return self.cache.read_images(paths)
         height, width, channels = self.image_shape
-        return read_images(
-            list(self.paths[indices]), (height, width), channels=channels
-        )
+        return read_images(paths, (height, width), channels=channels)
 
 
 class TrainingBatches(keras.utils.PyDataset):

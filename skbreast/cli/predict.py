@@ -74,6 +74,14 @@ def add_parser(sub):
         help="stop with an error at the first unreadable file",
     )
     parser.add_argument(
+        "--image-cache",
+        metavar="DIR",
+        default=None,
+        help="keep the decoded, resized images in DIR, so a second run over the "
+        "same files decodes nothing (default: the SKBREAST_IMAGE_CACHE variable; "
+        "none)",
+    )
+    parser.add_argument(
         "--force",
         action="store_true",
         help="replace an existing --out file, write into a non-empty --gradcam DIR",
@@ -85,11 +93,18 @@ def _read_batch(paths, image_shape):
     """Return ``(images, errors)``: the readable images and ``{index: message}``."""
     import numpy as np
 
+    from skbreast.datasets import get_image_cache
+    from skbreast.datasets._image_cache import ImageCache
     from skbreast.datasets._imageio import read_image, read_images
 
     size, channels = tuple(image_shape[:2]), int(image_shape[2])
+    folder = get_image_cache()
     try:
-        images, kept = read_images(paths, size, channels, on_error="skip")
+        if folder is None:
+            images, kept = read_images(paths, size, channels, on_error="skip")
+        else:
+            cache = ImageCache(folder, size, channels)
+            images, kept = cache.read_images(paths, on_error="skip")
     except OSError:  # a file vanished or cannot be opened: go one by one
         kept = None
     if kept is not None:
@@ -195,6 +210,17 @@ def _predict_rows(estimator, files, args, overlay_names):
 
 def run(args, argv):
     """Run the ``predict`` command; return the exit status."""
+    if args.image_cache is None:
+        return _run(args, argv)
+    from skbreast.datasets import image_cache
+
+    # For this command only: the setting is an environment variable, which an
+    # in-process caller would otherwise keep.
+    with image_cache(plain_path(args.image_cache)):
+        return _run(args, argv)
+
+
+def _run(args, argv):
     from skbreast.cli.data import collect_image_files
     from skbreast.cli.estimators import load_model_file
 

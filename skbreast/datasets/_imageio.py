@@ -20,6 +20,11 @@ __all__ = ["ImageReadError", "MAX_IMAGE_PIXELS", "read_image", "read_images"]
 #: yet low enough that a crafted "decompression bomb" cannot exhaust memory.
 MAX_IMAGE_PIXELS = 180_000_000
 
+# What makes decoded pixels what they are: this decoder's conventions (bump the
+# number when they change) and Pillow's release, whose resampling may change.
+# The image cache keys its entries with it, so a new decoder never reads old pixels.
+_DECODER_ID = f"skbreast-decoder-1/Pillow-{Image.__version__}"
+
 # Below this many images a thread pool costs more to start than it saves.
 _MIN_IMAGES_FOR_THREADS = 16
 

@@ -15,20 +15,19 @@ import os
 
 import keras
 import numpy as np
-from scipy.special import expit, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.model_selection import StratifiedGroupKFold, StratifiedKFold
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted
+from sklearn.utils.validation import _check_sample_weight
 
 from skbreast._persistence import register
 from skbreast._persistence.mixin import ModelFileMixin
-from skbreast._training.batches import PathSource, predict_in_batches
-from skbreast._training.pickling import KerasModelBytes
+from skbreast._training.batches import PathSource
+from skbreast._training.logits import LogitsClassifierMixin
 from skbreast._training.precision import PRECISIONS
-from skbreast._training.prediction import PREDICT_BATCH_SIZE, TTAModel, logits_model
+from skbreast._training.prediction import logits_model
 from skbreast._training.threads import limit_framework_threads
 from skbreast._training.validation import InputValidationMixin
 from skbreast.embedding._embedder import ImageEmbedder, clone_sharing_backbone
@@ -55,7 +54,11 @@ _EMBEDDER_PARAMS = (
 
 @register
 class LinearProbeClassifier(
-    ModelFileMixin, InputValidationMixin, ClassifierMixin, BaseEstimator
+    ModelFileMixin,
+    LogitsClassifierMixin,
+    InputValidationMixin,
+    ClassifierMixin,
+    BaseEstimator,
 ):
     """Linear probe: a frozen pretrained backbone and a tuned logistic regression.
 
@@ -307,60 +310,6 @@ class LinearProbeClassifier(
         self.model_ = model
         return self
 
-    def decision_function(self, X):
-        """Return the scores: shape (n_samples,) if binary, else (n_samples, n_classes).
-
-        Parameters
-        ----------
-        X : array-like
-            Images, as for :meth:`fit`.
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            The logistic regression's decision values; positive values favour
-            ``classes_[1]`` in the binary case.
-        """
-        logits = self._logits(X)
-        return logits[:, 0] if logits.shape[1] == 1 else logits
-
-    def predict_proba(self, X):
-        """Return class probabilities.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, as for :meth:`fit`.
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Probability of each class, columns ordered as ``classes_``.
-        """
-        logits = self._logits(X)
-        if logits.shape[1] == 1:
-            positive = expit(logits[:, 0])
-            return np.column_stack([1.0 - positive, positive])
-        return softmax(logits, axis=1)
-
-    def predict(self, X):
-        """Return the predicted class label of each image.
-
-        Parameters
-        ----------
-        X : array-like
-            Images, as for :meth:`fit`.
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Predicted labels, of the type of the labels seen in fit.
-        """
-        logits = self._logits(X)
-        if logits.shape[1] == 1:
-            return self.classes_[(logits[:, 0] > 0).astype(int)]
-        return self.classes_[np.argmax(logits, axis=1)]
-
     # ------------------------------------------------------------------ internals
     def _encoded_class_weight(self):
         """Return ``class_weight`` keyed by class index, as the head is fitted."""
@@ -397,18 +346,8 @@ class LinearProbeClassifier(
         return list(splitter.split(Z, y, groups))
 
     def _logits(self, X):
-        check_is_fitted(self)
         limit_framework_threads(self.n_threads)
-        source, _ = self._validate_images(X, reset=False, fitting=False)
-        model = TTAModel(self._logits_model) if self.tta else self._logits_model
-        logits = predict_in_batches(model, source, PREDICT_BATCH_SIZE)
-        if not np.isfinite(logits).all():
-            raise ValueError(
-                "The backbone returned NaN or infinite scores: pixel values far "
-                "outside the range it expects overflow inside the network (check "
-                "rescale)."
-            )
-        return logits
+        return super()._logits(X)
 
     def _fit_summary(self):
         """Return the model card's account of the fit."""
@@ -425,28 +364,6 @@ class LinearProbeClassifier(
                 f"its model takes images of shape {tuple(model.inputs[0].shape[1:])}, "
                 f"but image_shape_ is {attributes['image_shape_']}"
             )
-
-    def _set_fitted(self, attributes, model):
-        for name, value in attributes.items():
-            setattr(self, name, value)
-        self._logits_model = logits_model(model)
-        self.model_ = model
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_logits_model", None)
-        if "model_" in state:
-            state["model_"] = KerasModelBytes(state["model_"])
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        model = state.pop("model_", None)
-        super().__setstate__(state)
-        if model is not None:
-            limit_framework_threads(getattr(self, "n_threads", "auto"))
-            self.model_ = model.load()
-            self._logits_model = logits_model(self.model_)
 
 
 def _fold_head(embedding_model, scaler, head):

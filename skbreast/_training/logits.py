@@ -1,0 +1,124 @@
+"""The prediction face of a classifier whose fitted ``model_`` has a "logits" layer.
+
+Shared by the trained classifiers and the linear probe: ``decision_function``,
+``predict_proba`` and ``predict`` as functions of one float64 logits array, and the
+pickling of the Keras model. The class supplies ``_validate_images`` and the
+``tta``/``n_threads`` parameters.
+"""
+
+import numpy as np
+from scipy.special import expit, softmax
+from sklearn.utils.validation import check_is_fitted
+
+from skbreast._training.batches import predict_in_batches
+from skbreast._training.pickling import KerasModelBytes
+from skbreast._training.prediction import PREDICT_BATCH_SIZE, TTAModel, logits_model
+from skbreast._training.threads import limit_framework_threads
+
+
+class LogitsClassifierMixin:
+    """``decision_function``/``predict_proba``/``predict`` from the logits layer."""
+
+    def decision_function(self, X):
+        """Return the logits: shape (n_samples,) if binary, else (n_samples, n_classes).
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for :meth:`fit`.
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Pre-activation scores; positive values favour ``classes_[1]`` in the
+            binary case.
+        """
+        logits = self._logits(X)
+        return logits[:, 0] if logits.shape[1] == 1 else logits
+
+    def predict_proba(self, X):
+        """Return class probabilities.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for :meth:`fit`.
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Probability of each class, columns ordered as ``classes_``.
+        """
+        logits = self._logits(X)
+        # Computed in float64 from the logits: a float32 sigmoid saturates at 1.0 and
+        # would tie distinct scores, which breaks ROC curves and rankings.
+        if logits.shape[1] == 1:
+            positive = expit(logits[:, 0])
+            return np.column_stack([1.0 - positive, positive])
+        return softmax(logits, axis=1)
+
+    def predict(self, X):
+        """Return the predicted class label of each image.
+
+        Parameters
+        ----------
+        X : array-like
+            Images, as for :meth:`fit`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Predicted labels, of the same type as the labels seen in fit.
+        """
+        logits = self._logits(X)
+        if logits.shape[1] == 1:
+            return self.classes_[(logits[:, 0] > 0).astype(int)]
+        return self.classes_[np.argmax(logits, axis=1)]
+
+    def _set_fitted(self, attributes, model):
+        for name, value in attributes.items():
+            setattr(self, name, value)
+        self._logits_model = logits_model(model)
+        self.model_ = model
+
+    def _logits(self, X):
+        check_is_fitted(self)
+        source, _ = self._validate_images(X, reset=False, fitting=False)
+        model = TTAModel(self._logits_model) if self.tta else self._logits_model
+        logits = predict_in_batches(model, source, PREDICT_BATCH_SIZE)
+        if not np.isfinite(logits).all():
+            raise ValueError(self._non_finite_message(logits))
+        return logits
+
+    def _non_finite_message(self, logits):
+        bad = np.flatnonzero(~np.isfinite(logits).all(axis=1))
+        weights_finite = all(np.isfinite(w).all() for w in self.model_.get_weights())
+        reason = (
+            "pixel values far outside the range the model was trained on overflow "
+            "float32 inside the network"
+            if weights_finite
+            else "the model's weights are not finite: its training diverged (try a "
+            "lower learning_rate)"
+        )
+        return (
+            f"The network produced NaN or infinite scores for {len(bad)} of "
+            f"{len(logits)} images (e.g. image {bad[0]}): {reason}."
+        )
+
+    # ------------------------------------------------------------------ pickling
+    def __getstate__(self):
+        state = dict(super().__getstate__())
+        state.pop("_logits_model", None)
+        if "model_" in state:
+            state["model_"] = KerasModelBytes(state["model_"])
+        return state
+
+    def __setstate__(self, state):
+        state = dict(state)
+        model = state.pop("model_", None)
+        super().__setstate__(state)
+        if model is not None:
+            # Loading runs TensorFlow; a worker's thread budget must be set first.
+            limit_framework_threads(getattr(self, "n_threads", "auto"))
+            self.model_ = model.load()
+            self._logits_model = logits_model(self.model_)
