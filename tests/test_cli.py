@@ -203,9 +203,7 @@ def test_python_dash_m_help():
 def test_benchmark_compares_a_linear_probe(tmp_path, capsys):
     keras_init = keras.initializers.GlorotUniform(seed=0)
     inputs = keras.Input((None, None, 3))
-    x = keras.layers.Conv2D(4, 3, padding="same", kernel_initializer=keras_init)(
-        inputs
-    )
+    x = keras.layers.Conv2D(4, 3, padding="same", kernel_initializer=keras_init)(inputs)
     backbone = tmp_path / "backbone.keras"
     keras.Model(inputs, keras.layers.ReLU()(x)).save(backbone)
     out = tmp_path / "out"
