@@ -58,7 +58,7 @@ def test_docs_build(tmp_path):
             "MPLBACKEND": "Agg",
             "SKBREAST_DOCS_RERUN": "1",
         },
-        timeout=900,
+        timeout=1200,
     )
     assert result.returncode == 0, (
         f"sphinx-build -W failed:\n{result.stdout[-5000:]}\n{result.stderr[-10000:]}"
