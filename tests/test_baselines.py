@@ -98,6 +98,21 @@ def test_colour_baseline_sees_colour_and_not_texture():
     assert abs(texture.mean() - 0.5) < 0.2
 
 
+@pytest.mark.parametrize("make", [colour_histogram_baseline, thumbnail_baseline])
+def test_baselines_fit_more_than_two_classes(make):
+    rng = np.random.default_rng(0)
+    y = np.arange(90) % 3
+    X = rng.integers(0, 100, (90, 16, 16, 3)).astype(np.uint8)
+    X[y == 1, :, :, 0] += 120  # three tints: red, green, neither
+    X[y == 2, :, :, 1] += 120
+    with pytest.raises(ValueError, match="multiclass"):
+        make().fit(X, y)
+    baseline = make(multiclass=True).fit(X, y)
+    np.testing.assert_array_equal(baseline.classes_, [0, 1, 2])
+    assert baseline.predict_proba(X).shape == (90, 3)
+    assert (baseline.predict(X) == y).mean() > 0.95
+
+
 @parametrize_with_checks([ColourHistogram(bins=4), Thumbnail(size=(2, 2))])
 def test_sklearn_compatible(estimator, check):
     check(estimator)

@@ -109,17 +109,6 @@ class BaseImageClassifier(
         return [(epochs, self.learning_rate, None)]
 
     # ------------------------------------------------------------------ sklearn API
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        tags.input_tags.allow_nan = False
-        return tags
-
-    def __sklearn_is_fitted__(self):
-        # The model is set last in fit, so an interrupted first fit stays unfitted
-        # even though validation already recorded n_features_in_.
-        return hasattr(self, "model_")
-
     def fit(self, X, y, *, groups=None, sample_weight=None):
         """Train the network on images ``X`` with labels ``y``.
 

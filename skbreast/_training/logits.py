@@ -1,9 +1,9 @@
 """The prediction face of a classifier whose fitted ``model_`` has a "logits" layer.
 
 Shared by the trained classifiers and the linear probe: ``decision_function``,
-``predict_proba`` and ``predict`` as functions of one float64 logits array, and the
-pickling of the Keras model. The class supplies ``_validate_images`` and the
-``tta``/``n_threads`` parameters.
+``predict_proba`` and ``predict`` as functions of one float64 logits array, the
+estimator tags, the fitted test and the pickling of the Keras model. The class
+supplies ``_validate_images`` and the ``tta``/``n_threads`` parameters.
 """
 
 import numpy as np
@@ -11,13 +11,25 @@ from scipy.special import expit, softmax
 from sklearn.utils.validation import check_is_fitted
 
 from skbreast._training.batches import predict_in_batches
-from skbreast._training.pickling import KerasModelBytes
+from skbreast._training.pickling import KerasModelPickleMixin
 from skbreast._training.prediction import PREDICT_BATCH_SIZE, TTAModel, logits_model
-from skbreast._training.threads import limit_framework_threads
 
 
-class LogitsClassifierMixin:
+class LogitsClassifierMixin(KerasModelPickleMixin):
     """``decision_function``/``predict_proba``/``predict`` from the logits layer."""
+
+    _unpicklable = ("_logits_model",)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = True
+        tags.input_tags.allow_nan = False
+        return tags
+
+    def __sklearn_is_fitted__(self):
+        # The model is set last in fit, so an interrupted first fit stays unfitted
+        # even though validation already recorded n_features_in_.
+        return hasattr(self, "model_")
 
     def decision_function(self, X):
         """Return the logits: shape (n_samples,) if binary, else (n_samples, n_classes).
@@ -105,20 +117,5 @@ class LogitsClassifierMixin:
             f"{len(logits)} images (e.g. image {bad[0]}): {reason}."
         )
 
-    # ------------------------------------------------------------------ pickling
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_logits_model", None)
-        if "model_" in state:
-            state["model_"] = KerasModelBytes(state["model_"])
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        model = state.pop("model_", None)
-        super().__setstate__(state)
-        if model is not None:
-            # Loading runs TensorFlow; a worker's thread budget must be set first.
-            limit_framework_threads(getattr(self, "n_threads", "auto"))
-            self.model_ = model.load()
-            self._logits_model = logits_model(self.model_)
+    def _model_loaded(self):
+        self._logits_model = logits_model(self.model_)

@@ -16,7 +16,7 @@ from sklearn.utils.validation import check_is_fitted, check_memory
 
 from skbreast._persistence import register
 from skbreast._training.batches import PathSource
-from skbreast._training.pickling import KerasModelBytes
+from skbreast._training.pickling import KerasModelPickleMixin
 from skbreast._training.precision import PRECISIONS
 from skbreast._training.prediction import TTAModel
 from skbreast._training.threads import limit_framework_threads
@@ -26,6 +26,7 @@ from skbreast.embedding import _backbone, _cache
 
 @register
 class ImageEmbedder(
+    KerasModelPickleMixin,
     InputValidationMixin,
     ClassNamePrefixFeaturesOutMixin,
     TransformerMixin,
@@ -220,6 +221,9 @@ class ImageEmbedder(
         self.n_threads = n_threads
         self.precision = precision
         self.random_state = random_state
+
+    # The compiled embedding function is rebuilt on first use after unpickling.
+    _unpicklable = ("_embedding",)
 
     # ------------------------------------------------------------------ sklearn API
     def __sklearn_tags__(self):
@@ -418,21 +422,6 @@ class ImageEmbedder(
             setattr(self, name, value)
         self.__dict__.pop("_embedding", None)
         self.model_ = model
-
-    def __getstate__(self):
-        state = dict(super().__getstate__())
-        state.pop("_embedding", None)
-        if "model_" in state:
-            state["model_"] = KerasModelBytes(state["model_"])
-        return state
-
-    def __setstate__(self, state):
-        state = dict(state)
-        model = state.pop("model_", None)
-        super().__setstate__(state)
-        if model is not None:
-            limit_framework_threads(getattr(self, "n_threads", "auto"))
-            self.model_ = model.load()
 
 
 def clone_sharing_backbone(estimator):

@@ -226,15 +226,6 @@ class LinearProbeClassifier(
         self.random_state = random_state
 
     # ------------------------------------------------------------------ sklearn API
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.classifier_tags.multi_class = True
-        tags.input_tags.allow_nan = False
-        return tags
-
-    def __sklearn_is_fitted__(self):
-        return hasattr(self, "model_")
-
     def __sklearn_clone__(self):
         return clone_sharing_backbone(self)
 

@@ -50,7 +50,7 @@ def tuned_logistic_regression(cv, *, multiclass=False, Cs=_CS, class_weight=None
     return model
 
 
-def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5):
+def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5, multiclass=False):
     """Return a Pipeline: colour histograms, scaling, tuned logistic regression.
 
     Parameters
@@ -64,6 +64,10 @@ def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5):
         The inner split that :class:`~sklearn.linear_model.LogisticRegressionCV`
         tunes ``C`` on (10 values from 1e-4 to 1e4, by ROC AUC), inside the
         training data it is given.
+    multiclass : bool, default=False
+        Fit more than two classes (e.g. the eight BreakHis subtypes): a
+        multinomial regression (lbfgs) with ``C`` tuned by log loss. The default
+        (binary) tunes by ROC AUC with liblinear, which refuses a third class.
 
     Returns
     -------
@@ -92,12 +96,12 @@ def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5):
         [
             ("features", ColourHistogram(bins=bins, input_shape=input_shape)),
             ("scale", StandardScaler()),
-            ("classifier", tuned_logistic_regression(cv)),
+            ("classifier", tuned_logistic_regression(cv, multiclass=multiclass)),
         ]
     )
 
 
-def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5):
+def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5, multiclass=False):
     """Return a Pipeline: thumbnails, scaling, tuned logistic regression.
 
     Parameters
@@ -111,6 +115,8 @@ def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5):
     cv : int or cross-validation generator, default=5
         The inner split on which ``C`` is tuned, as in
         :func:`colour_histogram_baseline`.
+    multiclass : bool, default=False
+        More than two classes, as in :func:`colour_histogram_baseline`.
 
     Returns
     -------
@@ -143,6 +149,6 @@ def thumbnail_baseline(size=(21, 32), *, input_shape=None, cv=5):
             # instead of 63 s) and chose the same C with the same fold ROC AUCs.
             # The exact SVD is deterministic.
             ("reduce", PCA(n_components=0.99, svd_solver="full")),
-            ("classifier", tuned_logistic_regression(cv)),
+            ("classifier", tuned_logistic_regression(cv, multiclass=multiclass)),
         ]
     )
