@@ -62,8 +62,8 @@ def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5, multiclass=Fal
         ``(height, width, channels)`` of flattened 2-D input.
     cv : int or cross-validation generator, default=5
         The inner split that :class:`~sklearn.linear_model.LogisticRegressionCV`
-        tunes ``C`` on (10 values from 1e-4 to 1e4, by ROC AUC), inside the
-        training data it is given.
+        tunes ``C`` on (10 values from 1e-4 to 1e4, by ROC AUC, or by log loss
+        with ``multiclass``), inside the training data it is given.
     multiclass : bool, default=False
         Fit more than two classes (e.g. the eight BreakHis subtypes): a
         multinomial regression (lbfgs) with ``C`` tuned by log loss. The default
@@ -73,8 +73,8 @@ def colour_histogram_baseline(bins=16, *, input_shape=None, cv=5, multiclass=Fal
     -------
     pipeline : sklearn.pipeline.Pipeline
         Steps ``"features"``, ``"scale"``, ``"classifier"``. Deterministic: the
-        inner split draws nothing at random and the solver's (liblinear's)
-        coordinate order is seeded.
+        inner split draws nothing at random, liblinear's coordinate order is
+        seeded and lbfgs (``multiclass``) draws nothing.
 
     See Also
     --------
