@@ -237,15 +237,23 @@ class InputValidationMixin:
         if isinstance(self.class_weight, str):  # "balanced"
             per_sample = compute_sample_weight("balanced", y_encoded)
         else:
-            unknown = set(self.class_weight) - set(classes.tolist())
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels {sorted(map(str, unknown))} that are not "
-                    f"classes of y ({classes.tolist()})."
-                )
-            per_class = np.array([self.class_weight.get(c, 1.0) for c in classes])
-            per_sample = per_class[y_encoded]
+            per_sample = self._class_weight_per_class(classes)[y_encoded]
         return (weights * per_sample).astype(np.float32)
+
+    def _class_weight_per_class(self, classes):
+        """Return the weight of each of ``classes`` from a ``class_weight`` dict.
+
+        Classes the dict does not name weigh 1; a label that is not a class is
+        refused, since it is almost always a typo that would leave a class
+        unweighted.
+        """
+        unknown = set(self.class_weight) - set(classes.tolist())
+        if unknown:
+            raise ValueError(
+                f"class_weight has labels {sorted(map(str, unknown))} that are not "
+                f"classes of y ({classes.tolist()})."
+            )
+        return np.array([float(self.class_weight.get(c, 1.0)) for c in classes])
 
 
 def _check_float32_range(X):

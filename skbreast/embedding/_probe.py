@@ -306,14 +306,7 @@ class LinearProbeClassifier(
         """Return ``class_weight`` keyed by class index, as the head is fitted."""
         if not isinstance(self.class_weight, dict):
             return self.class_weight
-        classes = self.classes_.tolist()
-        unknown = set(self.class_weight) - set(classes)
-        if unknown:
-            raise ValueError(
-                f"class_weight has labels {sorted(map(str, unknown))} that are not "
-                f"classes of y ({classes})."
-            )
-        return {i: float(self.class_weight.get(c, 1.0)) for i, c in enumerate(classes)}
+        return dict(enumerate(self._class_weight_per_class(self.classes_).tolist()))
 
     def _inner_splits(self, Z, y, groups):
         """Return the inner split of the training data as a list of index pairs."""

@@ -32,10 +32,7 @@ from sklearn.utils import Bunch
 
 from skbreast.model_selection._bootstrap import auc_from_ranks
 from skbreast.model_selection._calibration import _bins
-from skbreast.model_selection._operating_points import (
-    _sensitivity_from_ranks,
-    _specificity_from_ranks,
-)
+from skbreast.model_selection._operating_points import point_from_ranks
 
 #: Image-level metrics, in the order of the comparison table.
 IMAGE_METRICS = (
@@ -78,9 +75,9 @@ LOWER_IS_BETTER = frozenset({"brier_score", "expected_calibration_error"})
 _PROBABILITY_METRICS = frozenset({"brier_score", "expected_calibration_error"})
 _RANK_METRICS = {
     "roc_auc": auc_from_ranks,
-    "sensitivity_at_90_specificity": _sensitivity_from_ranks(0.9),
-    "sensitivity_at_95_specificity": _sensitivity_from_ranks(0.95),
-    "specificity_at_95_sensitivity": _specificity_from_ranks(0.95),
+    "sensitivity_at_90_specificity": point_from_ranks("sensitivity", 0.9),
+    "sensitivity_at_95_specificity": point_from_ranks("sensitivity", 0.95),
+    "specificity_at_95_sensitivity": point_from_ranks("specificity", 0.95),
 }
 ECE_BINS = 10
 

@@ -46,9 +46,29 @@ def _roc(y_true, y_score, pos_label, func_name):
     return fpr, tpr, thresholds
 
 
-def _best(eligible, value):
-    """Index of the largest ``value`` among ``eligible`` points (first if tied)."""
-    return int(np.argmax(np.where(eligible, value, -np.inf)))
+def _candidates(fpr, tpr, metric, target):
+    """Return the ``metric`` of each ROC point whose other rate reaches ``target``.
+
+    ``metric="sensitivity"``: the true positive rate of the points whose
+    specificity (1 - FPR) is at least ``target``, -inf elsewhere; ``"specificity"``:
+    the converse.
+    The best operating point is the maximum (the first if tied) along the last axis,
+    so the same code serves one curve and a stack of resampled curves.
+    """
+    value, reached = (tpr, 1 - fpr) if metric == "sensitivity" else (1 - fpr, tpr)
+    return np.where(reached >= target - _TOLERANCE, value, -np.inf)
+
+
+def best_point(fpr, tpr, metric, target):
+    """Return ``(index, value)`` of the best operating point of one ROC curve.
+
+    ``metric="sensitivity"``: the largest true positive rate among the points of
+    specificity >= ``target``; ``"specificity"``: the converse. The first point
+    wins a tie.
+    """
+    candidates = _candidates(fpr, tpr, metric, target)
+    best = int(np.argmax(candidates))
+    return best, float(candidates[best])
 
 
 _TARGET = Interval(Real, 0, 1, closed="both")
@@ -110,7 +130,7 @@ def sensitivity_at_specificity(y_true, y_score, *, specificity=0.9, pos_label=1)
     if roc is None:
         return np.nan
     fpr, tpr, _ = roc
-    return float(tpr[_best(1 - fpr >= specificity - _TOLERANCE, tpr)])
+    return best_point(fpr, tpr, "sensitivity", specificity)[1]
 
 
 @validate_params(
@@ -164,7 +184,7 @@ def specificity_at_sensitivity(y_true, y_score, *, sensitivity=0.95, pos_label=1
     if roc is None:
         return np.nan
     fpr, tpr, _ = roc
-    return float((1 - fpr)[_best(tpr >= sensitivity - _TOLERANCE, 1 - fpr)])
+    return best_point(fpr, tpr, "specificity", sensitivity)[1]
 
 
 def _curve_from_ranks(pos, neg):
@@ -182,20 +202,12 @@ def _curve_from_ranks(pos, neg):
     return np.hstack([zeros, fpr]), np.hstack([zeros, tpr])
 
 
-def _sensitivity_from_ranks(target):
+def point_from_ranks(metric, target):
+    """Return the statistic: the best ``metric`` at ``target`` of each resample."""
+
     def statistic(pos, neg):
         fpr, tpr = _curve_from_ranks(pos, neg)
-        eligible = 1 - fpr >= target - _TOLERANCE
-        return np.where(eligible, tpr, -np.inf).max(axis=1)
-
-    return statistic
-
-
-def _specificity_from_ranks(target):
-    def statistic(pos, neg):
-        fpr, tpr = _curve_from_ranks(pos, neg)
-        eligible = tpr >= target - _TOLERANCE
-        return np.where(eligible, 1 - fpr, -np.inf).max(axis=1)
+        return _candidates(fpr, tpr, metric, target).max(axis=1)
 
     return statistic
 
@@ -324,11 +336,7 @@ def operating_points(
     if reason is None:
         fpr, tpr, thresholds = roc_curve(is_positive, y_score, drop_intermediate=False)
         statistics = {
-            (metric, target): (
-                _sensitivity_from_ranks(target)
-                if metric == "sensitivity"
-                else _specificity_from_ranks(target)
-            )
+            (metric, target): point_from_ranks(metric, target)
             for metric, _, target in targets
         }
         values = resampler.rank_statistics(
@@ -341,12 +349,7 @@ def operating_points(
         if reason is not None:
             point.reason = f"{metric} at {condition} {target:g} is undefined: {reason}"
         else:
-            if metric == "sensitivity":
-                best = _best(1 - fpr >= target - _TOLERANCE, tpr)
-                estimate = tpr[best]
-            else:
-                best = _best(tpr >= target - _TOLERANCE, 1 - fpr)
-                estimate = 1 - fpr[best]
+            best, estimate = best_point(fpr, tpr, metric, target)
             summarise(point, estimate, values[(metric, target)], max_undefined)
             point.threshold = float(thresholds[best])
         points[name] = point

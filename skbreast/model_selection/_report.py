@@ -19,7 +19,7 @@ from sklearn.metrics import classification_report, confusion_matrix, roc_curve
 
 from skbreast.model_selection._format import MINUS, SHORT, signed
 from skbreast.model_selection._metrics import LABELS
-from skbreast.model_selection._operating_points import _TOLERANCE, _best
+from skbreast.model_selection._operating_points import best_point
 from skbreast.model_selection._split import PatientShuffleSplit
 
 #: Metrics of the paired-comparison table.
@@ -81,10 +81,7 @@ def _threshold(result, name, metric):
         return math.nan
     fpr, tpr, thresholds = roc_curve(p.is_positive, p.y_score, drop_intermediate=False)
     kind, target = OPERATING_POINTS[metric]
-    if kind == "sensitivity":
-        best = _best(1 - fpr >= target - _TOLERANCE, tpr)
-    else:
-        best = _best(tpr >= target - _TOLERANCE, 1 - fpr)
+    best, _ = best_point(fpr, tpr, kind, target)
     return float(thresholds[best])
 
 
