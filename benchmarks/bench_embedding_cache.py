@@ -21,9 +21,12 @@ measures the head as a user should run it; ``--blas-threads 0`` leaves BLAS alon
 
 ``throughput``: images per second of ``ImageEmbedder("resnet50", weights=None)``
 ``transform`` (``memory=None``) at 96 and 224 px (the 96 px patches resized inside
-the model), for ``precision="float32"`` and ``"auto"`` (whatever it resolves to on
-the machine: the row's ``precision``), batch 64, after a warm-up call that traces
-the model; the median of ``--repeats`` calls.
+the model), for each of ``--precisions`` (default ``float32`` and ``auto``, whatever
+it resolves to on the machine: the row's ``precision``; ``mixed_bfloat16`` can be
+named), batch 64, after a warm-up call that traces the model; the median of
+``--repeats`` calls. Rows other than float32 also give ``relative_error``, the
+Frobenius norm of their embeddings' difference from the float32 embeddings of the
+same images over the norm of the latter.
 
 ``memory``: peak resident memory of ``transform`` on N file paths (PCam
 ``train``, both classes, no deduplication: 20,000 files) in a fresh process per N,
@@ -180,7 +183,8 @@ def throughput(args):
     X, _, _ = _pcam_sample(args.n_throughput)
     rows = []
     for size in args.sizes:
-        for precision in ("float32", "auto"):
+        reference = None
+        for precision in ["float32", *(p for p in args.precisions if p != "float32")]:
             emb = ImageEmbedder(
                 "resnet50",
                 weights=None,
@@ -193,7 +197,7 @@ def throughput(args):
             times = []
             for _ in range(args.repeats):
                 t0 = time.perf_counter()
-                emb.transform(X)
+                Z = emb.transform(X)
                 times.append(time.perf_counter() - t0)
             row = dict(
                 image_size=size,
@@ -202,6 +206,11 @@ def throughput(args):
                 seconds=[round(t, 2) for t in times],
                 images_per_second=round(len(X) / float(np.median(times)), 1),
             )
+            if reference is None:
+                reference = Z
+            else:
+                error = np.linalg.norm(Z - reference) / np.linalg.norm(reference)
+                row["relative_error"] = float(f"{error:.3g}")
             rows.append(row)
             print(json.dumps(row), flush=True)
     return dict(benchmark="throughput", rows=rows)
@@ -293,6 +302,13 @@ def main(argv=None):
     parser.add_argument("--blas-threads", type=int, default=1)
     parser.add_argument("--n-throughput", type=int, default=256)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--precisions",
+        nargs="+",
+        default=["float32", "auto"],
+        choices=["float32", "auto", "mixed_bfloat16", "mixed_float16"],
+        help="throughput: the precisions timed (float32 always runs first)",
+    )
     parser.add_argument("--sizes", type=int, nargs="+", default=None)
     parser.add_argument("--out", default=None)
     args = parser.parse_args(argv)
