@@ -97,6 +97,24 @@ def test_paths_equal_arrays(tmp_path):
     )
 
 
+def test_paths_decode_the_first_file_once_for_the_shape(tmp_path, monkeypatch):
+    from skbreast._training import validation
+
+    X, y = images(n=12)
+    paths = []
+    for i, image in enumerate(X):
+        Image.fromarray(image).save(tmp_path / f"{i:02d}.png")
+        paths.append(str(tmp_path / f"{i:02d}.png"))
+    calls = []
+    original = validation.read_image
+    monkeypatch.setattr(
+        validation, "read_image", lambda path: calls.append(path) or original(path)
+    )
+    clf = probe(cv=2).fit(np.array(paths), y)
+    assert calls == [paths[0]]
+    assert clf.image_shape_ == (12, 12, 3)
+
+
 def test_tta_averages_the_views():
     X, y = images(n=20)
     clf = probe(tta=True).fit(X, y)

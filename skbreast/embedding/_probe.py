@@ -278,9 +278,12 @@ class LinearProbeClassifier(
                 f"data, but the data contains only one class: {self.classes_[0]!r}."
             )
         class_weight = self._encoded_class_weight()
-        embedder = ImageEmbedder(
-            **{name: getattr(self, name) for name in _EMBEDDER_PARAMS}
-        )
+        params = {name: getattr(self, name) for name in _EMBEDDER_PARAMS}
+        if isinstance(source, PathSource):
+            # The validation above decoded the first file for the images' shape;
+            # passing it on spares the embedder decoding that file again.
+            params["input_shape"] = source.image_shape
+        embedder = ImageEmbedder(**params)
         images = source.paths if isinstance(source, PathSource) else source.images
         Z = embedder.fit(images).transform(images)
         scaler = StandardScaler().fit(Z, sample_weight=weights)
