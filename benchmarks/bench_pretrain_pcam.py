@@ -73,6 +73,7 @@ from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
 from skbreast import CNNClassifier, ResNetClassifier  # noqa: E402
+from skbreast.cli.common import atomic_output  # noqa: E402
 from skbreast.datasets import load_breakhis, load_image_folder  # noqa: E402
 from skbreast.datasets._imageio import read_images  # noqa: E402
 from skbreast.embedding import ImageEmbedder  # noqa: E402
@@ -308,17 +309,9 @@ def pcam_probe(args):
             continue
         backbone = _backbone(X.shape[1:], None if path is None else str(path))
         t0 = time.perf_counter()
-        search = GridSearchCV(
-            make_pipeline(
-                # Cached: the 55 fits of the search embed each patch once.
-                ImageEmbedder(backbone, memory=Path(args.out_dir) / "embedding_cache"),
-                StandardScaler(),
-                LogisticRegression(max_iter=2000),
-            ),
-            {"logisticregression__C": C_GRID},
-            cv=5,
-            scoring="roc_auc",
-        ).fit(X, y)
+        # Cached: the 55 fits of the search embed each patch once.
+        memory = Path(args.out_dir) / "embedding_cache"
+        search = _probe(backbone, memory, cv=5, class_weight=None).fit(X, y)
         auc = roc_auc_score(yva, search.predict_proba(Xva)[:, 1])
         results[name] = dict(
             pcam_valid_roc_auc=round(float(auc), 4),
@@ -343,16 +336,17 @@ def _backbone(image_shape, weights):
     return model.get_layer("backbone")
 
 
-def _probe(backbone, memory):
+def _probe(backbone, memory, *, cv=None, class_weight="balanced"):
+    """The linear probe: a search over ``C`` (inner patient folds by default)."""
     pipe = make_pipeline(
         ImageEmbedder(backbone, memory=memory),
         StandardScaler(),
-        LogisticRegression(class_weight="balanced", max_iter=2000),
+        LogisticRegression(class_weight=class_weight, max_iter=2000),
     )
     return GridSearchCV(
         pipe,
         {"logisticregression__C": C_GRID},
-        cv=StratifiedGroupKFold(3),
+        cv=StratifiedGroupKFold(3) if cv is None else cv,
         scoring="roc_auc",
     )
 
@@ -479,10 +473,9 @@ def main(argv=None):
 
 
 def _write_json(path, result):
-    """Write ``result`` to ``path`` atomically (a temporary file, then a rename)."""
-    tmp = Path(f"{path}.tmp")
-    tmp.write_text(json.dumps(result, indent=1))
-    os.replace(tmp, path)
+    """Write ``result`` to ``path`` atomically (the CLI's temporary-file rename)."""
+    with atomic_output(path) as f:
+        f.write(json.dumps(result, indent=1))
 
 
 if __name__ == "__main__":
