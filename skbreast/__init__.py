@@ -18,6 +18,7 @@ __all__ = [
     "ImageEmbedder",
     "LinearProbeClassifier",
     "ResNetClassifier",
+    "TransferClassifier",
     "load",
     "read_model_card",
     "save",
@@ -30,6 +31,7 @@ __all__ = [
 _LAZY = {
     "CNNClassifier": "skbreast.cnn",
     "ResNetClassifier": "skbreast.resnet",
+    "TransferClassifier": "skbreast.transfer",
     "ImageEmbedder": "skbreast.embedding",
     "LinearProbeClassifier": "skbreast.embedding",
     "save": "skbreast._persistence.format",
@@ -37,7 +39,12 @@ _LAZY = {
     "read_model_card": "skbreast._persistence.manifest",
 }
 # load rebuilds the classes of its registry, which they join when their module runs.
-_ESTIMATOR_MODULES = ("skbreast.cnn", "skbreast.resnet", "skbreast.embedding")
+_ESTIMATOR_MODULES = (
+    "skbreast.cnn",
+    "skbreast.resnet",
+    "skbreast.transfer",
+    "skbreast.embedding",
+)
 
 
 def __getattr__(name):

@@ -9,11 +9,12 @@ from skbreast._persistence import register
 from skbreast._persistence.mixin import ModelFileMixin
 from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
+from skbreast._training.fine_tuning import FineTuningMixin
 from skbreast.models import RESNET_BACKBONES, build_resnet
 
 
 @register
-class ResNetClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc below)
+class ResNetClassifier(ModelFileMixin, FineTuningMixin, BaseImageClassifier):  # noqa: D101 (doc below)
     __doc__ = f"""Residual network classifier for histopathology images.
 
     Fine-tunes a ResNet backbone: a ``keras.applications`` ResNet-50/101/152 (v1 or
@@ -26,7 +27,9 @@ class ResNetClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc 
     With pretrained weights, training runs in two phases: the backbone is frozen for
     the first ``freeze_backbone_epochs`` epochs (only the new head learns), then the
     top ``fine_tune_layers`` backbone layers are unfrozen and trained at the lower
-    ``fine_tune_learning_rate``, BatchNorm statistics staying frozen. From scratch,
+    ``fine_tune_learning_rate``, every BatchNormalization layer staying in inference
+    mode (non-trainable, so its ImageNet statistics are used and never updated).
+    From scratch,
     everything trains from the start at ``learning_rate``.
 
     {_docstrings.INPUT}
@@ -93,6 +96,8 @@ class ResNetClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc 
     >>> clf.predict(X[:4]).shape
     (4,)
     """
+
+    _DEFAULT_FROZEN_EPOCHS = 3
 
     _parameter_constraints: dict = {
         **BaseImageClassifier._parameter_constraints,
@@ -206,30 +211,5 @@ class ResNetClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc 
             **self._augmentation(input_shape),
         )
 
-    def _training_phases(self, model, epochs):
-        if self.weights is None:
-            return [(epochs, self.learning_rate, None)]
-        frozen = (
-            3 if self.freeze_backbone_epochs == "auto" else self.freeze_backbone_epochs
-        )
-        frozen = min(frozen, epochs)
-        fine_tune_rate = (
-            self.learning_rate / 10
-            if self.fine_tune_learning_rate is None
-            else self.fine_tune_learning_rate
-        )
-        return [
-            (frozen, self.learning_rate, _freeze_backbone),
-            (epochs - frozen, fine_tune_rate, self._unfreeze_top),
-        ]
-
-    def _unfreeze_top(self, model):
-        backbone = model.get_layer("backbone")
-        backbone.trainable = True
-        if self.fine_tune_layers is not None:
-            for layer in backbone.layers[: -self.fine_tune_layers]:
-                layer.trainable = False
-
-
-def _freeze_backbone(model):
-    model.get_layer("backbone").trainable = False
+    def _pretrained(self):
+        return self.weights is not None

@@ -1,8 +1,33 @@
-"""scikit-learn's own estimator checks on both estimators."""
+"""scikit-learn's own estimator checks on the estimators."""
 
+import os
+import tempfile
+
+import keras
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skbreast import CNNClassifier, ResNetClassifier
+from skbreast import CNNClassifier, ResNetClassifier, TransferClassifier
+
+
+def _tiny_backbone_file():
+    """A 3x3 convolution + batch norm as a ``.keras`` backbone, any image size.
+
+    A file, not a ``keras.Model``: the checks hash parameters before and after fit.
+    Its path is the same in every pytest-xdist worker (the test ids name it), and
+    each worker writes it atomically.
+    """
+    keras.utils.set_random_seed(0)
+    inputs = keras.Input((None, None, 3))
+    x = keras.layers.Conv2D(8, 3, padding="same")(inputs)
+    x = keras.layers.BatchNormalization()(x)
+    model = keras.Model(inputs, keras.layers.ReLU()(x))
+    path = os.path.join(tempfile.gettempdir(), "skbreast_checks_tiny_backbone.keras")
+    fd, partial = tempfile.mkstemp(suffix=".keras", dir=os.path.dirname(path))
+    os.close(fd)
+    model.save(partial)
+    os.replace(partial, path)
+    return path
+
 
 # Small networks and few epochs keep the ~50 checks per estimator fast; the checks'
 # toy data (blobs of 2-10 features) becomes 1-pixel-high strips or tiny squares.
@@ -19,6 +44,15 @@ ESTIMATORS = [
     ResNetClassifier(
         filters=(8,),
         blocks_per_stage=1,
+        dropout=0.0,
+        epochs=20,
+        learning_rate=0.01,
+        random_state=0,
+    ),
+    # From random weights (one phase): the checks' blobs need every layer to learn.
+    TransferClassifier(
+        _tiny_backbone_file(),
+        weights=None,
         dropout=0.0,
         epochs=20,
         learning_rate=0.01,

@@ -120,11 +120,15 @@ def test_no_import_cycle():
                 "skbreast._persistence",
                 "skbreast.cnn",
                 "skbreast.resnet",
+                "skbreast.transfer",
                 "skbreast.cli",
             ],
         ),
         # Persistence learns the estimator classes through its registry.
-        ("skbreast._persistence", ["skbreast.cnn", "skbreast.resnet", "skbreast.cli"]),
+        (
+            "skbreast._persistence",
+            ["skbreast.cnn", "skbreast.resnet", "skbreast.transfer", "skbreast.cli"],
+        ),
         # Builders are pure Keras.
         ("skbreast.models", ["skbreast._training", "skbreast._persistence"]),
         ("skbreast.datasets", ["skbreast._training", "skbreast._persistence"]),
@@ -208,6 +212,7 @@ ROOT = {
     "cli",
     "cnn.py",
     "resnet.py",
+    "transfer.py",  # TransferClassifier: fine-tuning any pretrained backbone
     "models",
     "datasets",
     "embedding",  # ImageEmbedder: pretrained features as a transformer

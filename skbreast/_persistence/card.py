@@ -27,6 +27,7 @@ RESERVED_KEYS = frozenset(
         "fit",
         "versions",
         "created",
+        "weights",
     }
 )
 
@@ -138,6 +139,10 @@ def build_model_card(estimator, user_card=None, versions=None):
         .isoformat()
         .replace("+00:00", "Z"),
     }
+    # Where a pretrained backbone's weights came from: file name and SHA-256.
+    weights = getattr(estimator, "backbone_weights_", None)
+    if weights is not None:
+        card["weights"] = plain(weights)
     card.update(check_user_card(user_card))
     return card
 

@@ -40,7 +40,9 @@ def add_parser(sub):
         default="cnn,resnet",
         help="comma-separated models to compare: cnn, resnet, probe (a frozen "
         "ImageNet ResNet50 and a tuned logistic regression; offline, give its "
-        "weights file with --set probe.weights=PATH)",
+        "weights file with --set probe.weights=PATH), transfer (an ImageNet "
+        "MobileNetV2 fine-tuned, or any backbone: --set transfer.backbone=NAME; "
+        "offline, --set transfer.weights=PATH)",
     )
     bench.add_argument(
         "--set",

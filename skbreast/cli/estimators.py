@@ -8,6 +8,8 @@ MODEL_DEFAULTS = {
     # A frozen ImageNet ResNet50 and a tuned logistic regression: set
     # probe.weights=PATH offline, probe.image_size=224 for the backbone's own size.
     "probe": {"backbone": "resnet50", "weights": "auto"},
+    # ImageNet MobileNetV2, fine-tuned: set transfer.weights=PATH offline.
+    "transfer": {},
 }
 
 #: The models ``--models``/``--model`` accept, in the order of the help text.
@@ -15,12 +17,18 @@ MODEL_NAMES = tuple(MODEL_DEFAULTS)
 
 
 def _classes():
-    from skbreast import CNNClassifier, LinearProbeClassifier, ResNetClassifier
+    from skbreast import (
+        CNNClassifier,
+        LinearProbeClassifier,
+        ResNetClassifier,
+        TransferClassifier,
+    )
 
     return {
         "cnn": CNNClassifier,
         "resnet": ResNetClassifier,
         "probe": LinearProbeClassifier,
+        "transfer": TransferClassifier,
     }
 
 
@@ -80,7 +88,20 @@ def make_estimators(args):
         }
         for name, est in estimators.items()
     }
+    for name in ("probe", "transfer"):
+        if name in estimators:
+            # Which weights the report's numbers come from: file name and SHA-256.
+            params[name]["weights_used"] = _weights_used(estimators[name])
     return estimators, params
+
+
+def _weights_used(estimator):
+    from skbreast.models import describe_weights
+
+    try:
+        return describe_weights(estimator.backbone, estimator.weights)
+    except (TypeError, ValueError, OSError) as exc:
+        raise CLIError(f"{type(estimator).__name__}: {exc}") from None
 
 
 def make_estimator(model, settings, epochs, random_state, verbose=0):

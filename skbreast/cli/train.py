@@ -43,7 +43,8 @@ def add_parser(sub):
         default="cnn",
         choices=MODEL_NAMES,
         help="the model (probe: a frozen ImageNet ResNet50 and a tuned logistic "
-        "regression; offline, give its weights with --set weights=PATH)",
+        "regression; transfer: an ImageNet MobileNetV2, fine-tuned; offline, give "
+        "their weights with --set weights=PATH)",
     )
     parser.add_argument(
         "--set",

@@ -24,6 +24,7 @@ from skbreast.models._backbones import (
     APPLICATIONS,
     build_application_embedder,
     existing_weights_path,
+    hub_preset,
     layer_output,
     pooled,
     to_rgb,
@@ -313,27 +314,13 @@ def _classifier(embedder, clf, image_shape):
 
 
 def _hub_preset(embedder, name, image_shape, input_scale, size):
-    try:
-        import keras_hub
-    except ImportError:
-        raise ValueError(
-            f"backbone={name!r} is neither a keras.applications name "
-            f"({', '.join(APPLICATIONS)}) nor an existing .keras file; other names "
-            "are keras-hub presets (ViT, DINOv2, ...), which need keras-hub: pip "
-            "install keras-hub."
-        ) from None
     precision = resolve_precision(embedder.precision)
 
     def build():
         with dtype_policy(precision):
-            net = keras_hub.models.Backbone.from_preset(name)
-            try:
-                converter = keras_hub.layers.ImageConverter.from_preset(name)
-            except Exception:  # presets without an image converter: [0, 1] input
-                converter = None
+            net, converter = hub_preset(name)
             inputs = keras.Input(shape=image_shape, name="image")
-            # Image converters take 0-255 pixel values and apply the preset's own
-            # resizing and normalisation.
+            # Image converters take 0-255 pixel values.
             x = keras.layers.Rescaling(float(input_scale) * 255.0, name="rescale")(
                 inputs
             )

@@ -5,9 +5,11 @@ Shared by :func:`~skbreast.models.build_resnet` (the classifiers) and the
 the same weights-file checks whichever of them uses it. Pure Keras.
 """
 
+import collections
 import hashlib
 import io
 import os
+import re
 import threading
 import zipfile
 
@@ -15,44 +17,89 @@ import h5py
 import keras
 import numpy as np
 
-# name -> (keras.applications constructor name, ImageNet preprocessing mode, the
-# file keras.applications downloads for include_top=False).
-APPLICATIONS = {
-    "resnet50": (
-        "ResNet50",
-        "caffe",
-        "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet101": (
-        "ResNet101",
-        "caffe",
-        "resnet101_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet152": (
-        "ResNet152",
-        "caffe",
-        "resnet152_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet50v2": (
-        "ResNet50V2",
+#: A keras.applications network: its constructor's name in ``keras.applications``,
+#: the ImageNet input mode its weights expect (see :func:`imagenet_preprocessing`)
+#: and the file keras.applications downloads for ``include_top=False`` (``{rows}``:
+#: the input size MobileNetV2 picks its file by).
+Application = collections.namedtuple(
+    "Application", ["constructor", "preprocessing", "weights_file"]
+)
+
+# MobileNetV2's ImageNet files exist for these input sizes; other sizes get 224's.
+_MOBILENET_V2_ROWS = (96, 128, 160, 192, 224)
+
+
+def _applications():
+    table = {}
+    for depth in (50, 101, 152):
+        table[f"resnet{depth}"] = Application(
+            f"ResNet{depth}",
+            "caffe",
+            f"resnet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        )
+        table[f"resnet{depth}v2"] = Application(
+            f"ResNet{depth}V2",
+            "tf",
+            f"resnet{depth}v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        )
+    table["mobilenetv2"] = Application(
+        "MobileNetV2",
         "tf",
-        "resnet50v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet101v2": (
-        "ResNet101V2",
-        "tf",
-        "resnet101v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-    "resnet152v2": (
-        "ResNet152V2",
-        "tf",
-        "resnet152v2_weights_tf_dim_ordering_tf_kernels_notop.h5",
-    ),
-}
+        "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_{rows}_no_top.h5",
+    )
+    # The networks below normalise their 0-255 input themselves
+    # (include_preprocessing=True, Keras' default).
+    for size in ("Small", "Large"):
+        table[f"mobilenetv3{size.lower()}"] = Application(
+            f"MobileNetV3{size}",
+            "raw",
+            f"weights_mobilenet_v3_{size.lower()}_224_1.0_float_no_top_v2.h5",
+        )
+    for i in range(8):
+        table[f"efficientnetb{i}"] = Application(
+            f"EfficientNetB{i}", "raw", f"efficientnetb{i}_notop.h5"
+        )
+    for variant in ("B0", "B1", "B2", "B3", "S", "M", "L"):
+        table[f"efficientnetv2{variant.lower()}"] = Application(
+            f"EfficientNetV2{variant}",
+            "raw",
+            f"efficientnetv2-{variant.lower()}_notop.h5",
+        )
+    for depth in (121, 169, 201):
+        table[f"densenet{depth}"] = Application(
+            f"DenseNet{depth}",
+            "torch",
+            f"densenet{depth}_weights_tf_dim_ordering_tf_kernels_notop.h5",
+        )
+    for size in ("Tiny", "Small", "Base", "Large", "XLarge"):
+        table[f"convnext{size.lower()}"] = Application(
+            f"ConvNeXt{size}", "raw", f"convnext_{size.lower()}_notop.h5"
+        )
+    return table
+
+
+#: keras.applications networks by the lower-case name the estimators take.
+APPLICATIONS = _applications()
+#: The ResNets among them (the backbones ``ResNetClassifier`` takes).
+RESNET_APPLICATIONS = tuple(name for name in APPLICATIONS if name.startswith("resnet"))
+
+
+def weights_file_name(backbone, input_size=None):
+    """Return the name of the ImageNet (top-less) weights file of ``backbone``.
+
+    The file keras.applications downloads into :func:`keras_cache`; ``input_size``
+    (the image height) picks MobileNetV2's, other networks have one file.
+    """
+    name = APPLICATIONS[backbone].weights_file
+    rows = input_size if input_size in _MOBILENET_V2_ROWS else 224
+    return name.format(rows=rows)
+
 
 # keras.applications' ResNets refuse inputs smaller than this with include_top=False.
 MIN_APPLICATION_SIZE = 32
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype="float32")
+_TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype="float32")
+_TORCH_STD = np.array([0.229, 0.224, 0.225], dtype="float32")
 # Weighted layers a full (include_top=True) keras.applications file holds beyond
 # the backbone: they may be in a file loaded into a backbone, and are skipped.
 _TOP_LAYERS = frozenset({"predictions"})
@@ -62,7 +109,7 @@ _TOP_LAYERS = frozenset({"predictions"})
 def application_backbone(
     backbone, input_shape, weights=None, seed=None, weights_sha256=None
 ):
-    """Create a keras.applications ResNet without its top, named ``"backbone"``.
+    """Create a keras.applications network without its top, named ``"backbone"``.
 
     Parameters
     ----------
@@ -83,8 +130,8 @@ def application_backbone(
     -------
     net : keras.Model
     """
-    constructor_name, _, weights_file = APPLICATIONS[backbone]
-    constructor = getattr(keras.applications, constructor_name)
+    constructor = getattr(keras.applications, APPLICATIONS[backbone].constructor)
+    weights_file = weights_file_name(backbone, input_shape[0])
     local = weights is not None and not _is_imagenet(weights)
     path = existing_weights_path(weights) if local else None
     if path is not None and weights_sha256 is not None:
@@ -101,14 +148,7 @@ def application_backbone(
         )
     except Exception as exc:
         if _is_imagenet(weights) and _looks_like_download_failure(exc):
-            raise OSError(
-                f"Could not download the ImageNet weights of {backbone} ({exc}). "
-                f"This machine seems to be offline. Download '{weights_file}' from "
-                "https://storage.googleapis.com/tensorflow/keras-applications/resnet/ "
-                f"on a connected machine, then either put it in {keras_cache()} "
-                "(Keras then finds it offline) or pass its path: weights='/path/to/"
-                f"{weights_file}'."
-            ) from exc
+            raise OSError(_offline_message(backbone, weights_file, exc)) from exc
         raise
     if _is_imagenet(weights) and weights_sha256 is not None:
         check_sha256(os.path.join(keras_cache(), weights_file), weights_sha256)
@@ -126,6 +166,18 @@ def keras_cache():
     )
 
 
+def _offline_message(backbone, weights_file, exc):
+    # keras.utils.get_file says "URL fetch failure on <url>: ...": name that URL.
+    found = re.search(r"https?://\S+?(?=:? |$)", str(exc))
+    url = found.group(0) if found else f"the keras.applications page of {backbone}"
+    return (
+        f"Could not download the ImageNet weights of {backbone} ({exc}). This "
+        f"machine seems to be offline. Download '{weights_file}' from {url} on a "
+        f"connected machine, then either put it in {keras_cache()} (Keras then "
+        f"finds it offline) or pass its path: weights='/path/to/{weights_file}'."
+    )
+
+
 def _is_imagenet(weights):
     return isinstance(weights, str) and weights == "imagenet"
 
@@ -138,7 +190,7 @@ def _looks_like_download_failure(exc):
 
 def preprocessing_mode(backbone):
     """Return the ImageNet preprocessing mode of a keras.applications backbone."""
-    return APPLICATIONS[backbone][1]
+    return APPLICATIONS[backbone].preprocessing
 
 
 def to_rgb(x, channels, backbone):
@@ -158,12 +210,20 @@ def imagenet_preprocessing(x, mode):
 
     Built-in layers (no Lambda) keep saved models loadable in Keras' safe mode.
     ``"caffe"`` (ResNet v1): 0-255 BGR minus the ImageNet channel means, done as a
-    frozen 1x1 convolution; ``"tf"`` (ResNet v2): scaled to [-1, 1]. Both equal
-    ``keras.applications.resnet.preprocess_input`` (resp. ``resnet_v2``) applied to
-    ``255 * x``.
+    frozen 1x1 convolution; ``"tf"`` (ResNet v2, MobileNetV2): scaled to [-1, 1];
+    ``"torch"`` (DenseNet): the ImageNet channel means subtracted and divided by
+    their standard deviations; ``"raw"`` (EfficientNet, EfficientNetV2,
+    MobileNetV3, ConvNeXt, which normalise inside): back to 0-255. Each equals the
+    network's ``keras.applications.<family>.preprocess_input`` applied to ``255 * x``.
     """
     if mode == "tf":
         return keras.layers.Rescaling(2.0, offset=-1.0, name="imagenet_preprocess")(x)
+    if mode == "raw":
+        return keras.layers.Rescaling(255.0, name="imagenet_preprocess")(x)
+    if mode == "torch":
+        return keras.layers.Normalization(
+            mean=_TORCH_MEAN, variance=_TORCH_STD**2, name="imagenet_preprocess"
+        )(x)
     layer = keras.layers.Conv2D(3, 1, trainable=False, name="imagenet_preprocess")
     y = layer(x)
     kernel = np.zeros((1, 1, 3, 3), dtype="float32")
@@ -257,6 +317,29 @@ def build_application_embedder(
     features = net(x, training=False)
     outputs = pooled(features, pooling)
     return keras.Model(inputs, outputs, name=f"embedder_{backbone}")
+
+
+def hub_preset(name):
+    """Return ``(backbone, image converter or None)`` of the keras-hub preset ``name``.
+
+    The converter takes 0-255 pixel values and applies the preset's own resizing
+    and normalisation; presets without one take [0, 1] input.
+    """
+    try:
+        import keras_hub
+    except ImportError:
+        raise ValueError(
+            f"backbone={name!r} is neither a keras.applications name "
+            f"({', '.join(APPLICATIONS)}) nor an existing .keras file; other names "
+            "are keras-hub presets (ViT, DINOv2, ...), which need keras-hub: pip "
+            "install keras-hub."
+        ) from None
+    net = keras_hub.models.Backbone.from_preset(name)
+    try:
+        converter = keras_hub.layers.ImageConverter.from_preset(name)
+    except Exception:  # presets without an image converter: [0, 1] input
+        converter = None
+    return net, converter
 
 
 def layer_output(model, layer):

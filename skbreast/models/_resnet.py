@@ -4,8 +4,8 @@ import keras
 
 from skbreast.models._augment import augmentation_layers
 from skbreast.models._backbones import (
-    APPLICATIONS,
     MIN_APPLICATION_SIZE,
+    RESNET_APPLICATIONS,
     application_backbone,
     check_sha256,
     existing_weights_path,
@@ -23,7 +23,7 @@ from skbreast.models._common import (
 )
 
 #: Backbones accepted by :func:`build_resnet` and :class:`skbreast.ResNetClassifier`.
-RESNET_BACKBONES = ("compact", *APPLICATIONS)
+RESNET_BACKBONES = ("compact", *RESNET_APPLICATIONS)
 
 
 def build_resnet(
