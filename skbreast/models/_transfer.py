@@ -94,6 +94,29 @@ def describe_weights(backbone, weights, input_size=None):
     "imagenet", "random", "own" (a file's, a model's or a preset's own) or "file";
     ``file`` is the name of the weights (or model) file and ``sha256`` its SHA-256
     when the file is on this machine (None otherwise).
+
+    Parameters
+    ----------
+    backbone : str, path or keras.Model
+        The backbone, as :func:`build_transfer` takes it.
+    weights : "auto", "imagenet", None or path
+        The weights, as :func:`build_transfer` takes them.
+    input_size : int or None, default=None
+        The image height the backbone runs at (it picks MobileNetV2's ImageNet
+        file).
+
+    Returns
+    -------
+    description : dict
+        ``{"backbone", "weights", "file", "sha256"}``, plain JSON data.
+
+    Examples
+    --------
+    >>> from skbreast.models import describe_weights
+    >>> describe_weights("mobilenetv2", None)
+    {'backbone': 'mobilenetv2', 'weights': 'random', 'file': None, 'sha256': None}
+    >>> describe_weights("resnet50", "auto")["file"]
+    'resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5'
     """
     kind = backbone_kind(backbone)
     weights = resolved_weights(backbone, weights)
