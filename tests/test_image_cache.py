@@ -214,6 +214,8 @@ def test_a_full_disk_warns_once_and_stops_writing(files, tmp_path, monkeypatch):
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr("tempfile.mkstemp", no_space)
+    # Entries are written through the package's atomic writer.
+    monkeypatch.setattr("skbreast._fileio.open", no_space, raising=False)
     with pytest.warns(UserWarning, match="No space left") as record:
         got = cache.read_images(files)
     assert len(record) == 1 and not cache.writable

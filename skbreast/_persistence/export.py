@@ -9,10 +9,9 @@ Keras' own ``Model.export`` does the conversion (``tf2onnx`` for ONNX).
 
 import json
 import os
-import secrets
-import shutil
 import warnings
 
+from skbreast._fileio import atomic_path
 from skbreast._persistence import card as _card
 from skbreast._persistence.manifest import plain_path
 
@@ -86,34 +85,6 @@ def serving_model(estimator):
     return model
 
 
-def _temporary_sibling(path, suffix):
-    folder = os.path.dirname(os.path.abspath(path))
-    name = os.path.basename(os.path.normpath(path))
-    return os.path.join(folder, f".{name}.{secrets.token_hex(6)}.tmp{suffix or ''}")
-
-
-def _replace(tmp, path):
-    """Move ``tmp`` over ``path`` (a file or a folder), replacing what was there."""
-    if os.path.isdir(path) and not os.path.islink(path):
-        old = _temporary_sibling(path, ".old")
-        os.replace(path, old)
-        try:
-            os.replace(tmp, path)
-        except BaseException:
-            os.replace(old, path)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.replace(tmp, path)
-
-
-def _remove(path):
-    if os.path.isdir(path):
-        shutil.rmtree(path, ignore_errors=True)
-    elif os.path.exists(path):
-        os.unlink(path)
-
-
 def _card_of(estimator):
     card = _card.attached(estimator)
     if card is None:
@@ -157,8 +128,9 @@ def export_estimator(estimator, path, format="onnx"):
     check_format(format, path)
     _check_installed(format)
     model = serving_model(estimator)
-    tmp = _temporary_sibling(path, FORMATS[format])
-    try:
+    # Exporters write files or whole folders: under a temporary name, moved over
+    # ``path`` once complete.
+    with atomic_path(path, FORMATS[format]) as tmp:
         with warnings.catch_warnings():
             # tf2onnx's NumPy 2 shim and TensorFlow's converters warn about their
             # own internals; nothing a user can act on.
@@ -171,8 +143,4 @@ def export_estimator(estimator, path, format="onnx"):
             os.makedirs(extra, exist_ok=True)
             with open(os.path.join(extra, "skbreast_model_card.json"), "w") as f:
                 json.dump(_card_of(estimator), f, indent=1)
-        _replace(tmp, path)
-    except BaseException:
-        _remove(tmp)
-        raise
     return path

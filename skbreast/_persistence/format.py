@@ -17,7 +17,6 @@ file: its layout, atomic writing and checked reading.
 import json
 import os
 import platform
-import secrets
 import sys
 import tempfile
 import warnings
@@ -26,6 +25,7 @@ import zipfile
 import keras
 import numpy as np
 
+from skbreast._fileio import atomic_write
 from skbreast._persistence import card as _card
 from skbreast._persistence.codec import Unsaveable, check_keras_config, decode, encode
 from skbreast._persistence.manifest import (  # noqa: F401 (re-exported)
@@ -121,42 +121,6 @@ def _versions():
 
 
 # --------------------------------------------------------------------- writing
-def _atomic_write(path, write):
-    """Write ``path`` through ``write(fileobj)`` atomically.
-
-    The data go to a temporary file in the same folder, are flushed to disk, and the
-    file is renamed over ``path`` only when everything succeeded: a reader never sees
-    a half-written file and a failure leaves an existing file untouched.
-    """
-    path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    # os.open applies the umask, so the file gets the same mode as any new file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    try:  # make the rename itself durable (POSIX; not possible on Windows)
-        dir_fd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dir_fd)
-    except OSError:
-        pass
-    finally:
-        os.close(dir_fd)
-
-
 def write_estimator(path, cls, params, attributes, model, model_card=None):
     """Write an estimator file from its parts; used by :func:`save` and checkpoints.
 
@@ -188,7 +152,10 @@ def write_estimator(path, cls, params, attributes, model, model_card=None):
                     # .keras files are zips of stored members: no gain deflating.
                     archive.write(model_path, _MODEL, zipfile.ZIP_STORED)
 
-    _atomic_write(path, write)
+    # Written under a temporary name and renamed when complete (fsynced): a
+    # reader never sees half a file and a failure leaves an existing file as is.
+    with atomic_write(path, "wb") as f:
+        write(f)
 
 
 def save(estimator, path, *, model_card=None):

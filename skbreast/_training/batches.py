@@ -195,7 +195,7 @@ def predict_in_batches(model, source, batch_size):
         return batch
 
     prefetch = isinstance(source, PathSource) and n > batch_size
-    with ThreadPoolExecutor(max_workers=1) if prefetch else _NoPool() as pool:
+    with ThreadPoolExecutor(max_workers=1) if prefetch else InlineExecutor() as pool:
         pending = pool.submit(load, 0) if n else None
         for start in starts:
             batch = pending.result()
@@ -231,8 +231,8 @@ class _Done:
         return self.value
 
 
-class _NoPool:
-    """Runs submitted calls at once; stands in for an executor when prefetch is off."""
+class InlineExecutor:
+    """Runs submitted calls at once: the stand-in for an executor without threads."""
 
     def __enter__(self):
         return self

@@ -9,10 +9,11 @@ import ast
 import contextlib
 import logging
 import os
-import secrets
 import sys
 import tempfile
 import warnings
+
+from skbreast._fileio import atomic_write
 
 
 class CLIError(Exception):
@@ -264,23 +265,10 @@ def check_output_folder(path, force, what="output folder"):
     return path
 
 
-@contextlib.contextmanager
 def atomic_output(path, mode="w", **kwargs):
     """Open a temporary file beside ``path``; rename it over ``path`` on success.
 
     An error or Ctrl-C removes the temporary file and leaves ``path`` as it was, so
-    nobody ever finds half a file.
+    nobody ever finds half a file (the package's one atomic writer, fsynced).
     """
-    path = plain_path(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(folder, f".{os.path.basename(path)}.{secrets.token_hex(6)}.tmp")
-    try:
-        with open(tmp, mode, **kwargs) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    return atomic_write(plain_path(path), mode, **kwargs)

@@ -14,6 +14,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 
+from skbreast._fileio import atomic_write, fsync_folder
 from skbreast.datasets._breakhis import load_breakhis
 from skbreast.datasets._idc import load_idc
 
@@ -156,42 +157,37 @@ def _download(url, dest, expected_sha256, remote, timeout):
     scheme = url.split(":", 1)[0].lower()
     if scheme not in ("http", "https"):
         raise ValueError(f"Only http and https URLs are supported, got {url!r}.")
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=".part")
-    try:
+    with atomic_write(dest, "wb", suffix=".part") as out:
         digest = hashlib.sha256()
-        with os.fdopen(fd, "wb") as out:
-            try:
-                with urllib.request.urlopen(url, timeout=timeout) as response:
-                    total = int(response.headers.get("Content-Length") or 0)
-                    with _progress_bar(remote.filename, total) as progress:
-                        for block in iter(lambda: response.read(_CHUNK), b""):
-                            out.write(block)
-                            digest.update(block)
-                            progress.update(len(block))
-            except (
-                urllib.error.URLError,
-                http.client.HTTPException,
-                ConnectionError,
-                TimeoutError,
-            ) as exc:
-                reason = getattr(exc, "reason", exc)
-                raise DownloadError(
-                    f"Downloading {url} failed ({reason}). If this machine is "
-                    f"offline, download {remote.filename} ({remote.approx_size}) "
-                    f"elsewhere and save it as {str(dest)!r}; fetching will then "
-                    f"use that file without network access."
-                ) from exc
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as response:
+                total = int(response.headers.get("Content-Length") or 0)
+                with _progress_bar(remote.filename, total) as progress:
+                    for block in iter(lambda: response.read(_CHUNK), b""):
+                        out.write(block)
+                        digest.update(block)
+                        progress.update(len(block))
+        except (
+            urllib.error.URLError,
+            http.client.HTTPException,
+            ConnectionError,
+            TimeoutError,
+        ) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise DownloadError(
+                f"Downloading {url} failed ({reason}). If this machine is "
+                f"offline, download {remote.filename} ({remote.approx_size}) "
+                f"elsewhere and save it as {str(dest)!r}; fetching will then "
+                f"use that file without network access."
+            ) from exc
         actual = digest.hexdigest()
+        # Raised inside the block: the unverified file is deleted, never renamed.
         if expected_sha256 is not None and actual != expected_sha256:
             raise ChecksumError(
                 f"The file downloaded from {url} has SHA-256 {actual}, expected "
                 f"{expected_sha256}; it was deleted. The download may be "
                 f"corrupt or the file may have changed on the server."
             )
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
 
 
 def _check_member_name(name, archive):
@@ -258,6 +254,7 @@ def _extract(archive, target):
             raise ValueError(f"{str(archive)!r} is neither a tar nor a zip archive.")
         try:
             os.replace(tmp, target)
+            fsync_folder(target.parent)
         except OSError:
             # Another process finished the same extraction first; use its copy.
             if not target.is_dir():

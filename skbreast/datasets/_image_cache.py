@@ -50,6 +50,7 @@ from pathlib import Path
 
 import numpy as np
 
+from skbreast._fileio import atomic_write
 from skbreast.datasets._imageio import (
     _DECODER_ID,
     _check_channels,
@@ -317,23 +318,15 @@ class ImageCache:
         """Write one entry atomically; on failure warn and stop writing."""
         pixels = memoryview(np.ascontiguousarray(image)).cast("B")
         trailer = _MAGIC + zlib.crc32(pixels).to_bytes(4, "little")
-        tmp = None
         try:
             entry.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=entry.parent, prefix=".", suffix=".part")
-            with os.fdopen(fd, "wb") as f:
+            # Not fsynced: an entry lost in a crash is decoded again, and a torn
+            # one fails its checksum when read.
+            with atomic_write(entry, "wb", durable=False, suffix=".part") as f:
                 f.write(pixels)
                 f.write(trailer)
-            os.replace(tmp, entry)
-            tmp = None
         except OSError as exc:  # full disk, quota, permissions changed
             self._give_up_writing(exc)
-        finally:
-            if tmp is not None:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
 
     def _probe(self):
         """Whether entries can be written here; warn if not."""

@@ -16,6 +16,8 @@ import threading
 
 import numpy as np
 
+from skbreast._fileio import atomic_write
+
 #: Folder under the memory location that holds the embedding stores.
 FOLDER = "skbreast_embeddings"
 KEY_BYTES = 16
@@ -135,15 +137,5 @@ class EmbeddingStore:
             self._chunks.add(chunk)
 
     def _write(self, name, array):
-        final = os.path.join(self.folder, name)
-        tmp = os.path.join(self.folder, f".{name}.{secrets.token_hex(4)}.tmp")
-        try:
-            with open(tmp, "wb") as f:
-                np.save(f, array)
-            os.replace(tmp, final)
-        except BaseException:
-            try:
-                os.unlink(tmp)
-            except OSError:
-                pass
-            raise
+        with atomic_write(os.path.join(self.folder, name), "wb") as f:
+            np.save(f, array)

@@ -15,7 +15,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, check_memory
 
 from skbreast._persistence import register
-from skbreast._training.batches import PathSource
+from skbreast._training.batches import InlineExecutor, PathSource
 from skbreast._training.pickling import KerasModelPickleMixin
 from skbreast._training.precision import PRECISIONS
 from skbreast._training.prediction import TTAModel
@@ -380,7 +380,9 @@ class ImageEmbedder(
 
         starts = list(range(0, n, batch_size))
         prefetch = isinstance(source, PathSource) and len(starts) > 1
-        with ThreadPoolExecutor(max_workers=1) if prefetch else _Inline() as pool:
+        with (
+            ThreadPoolExecutor(max_workers=1) if prefetch else InlineExecutor() as pool
+        ):
             pending = pool.submit(load, 0) if starts else None
             for k, start in enumerate(starts):
                 batch = pending.result()
@@ -440,24 +442,3 @@ def clone_sharing_backbone(estimator):
         if name != "backbone"
     }
     return type(estimator)(backbone, **params)
-
-
-class _Done:
-    def __init__(self, value):
-        self.value = value
-
-    def result(self):
-        return self.value
-
-
-class _Inline:
-    """Runs submitted calls at once: the synchronous stand-in for an executor."""
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def submit(self, fn, *args):
-        return _Done(fn(*args))
