@@ -1,5 +1,7 @@
 """Plots for comparing classifiers: ROC curves, confusion matrices, training curves.
 
+Also the map of a whole slide's tile probabilities.
+
 The inputs are plain out-of-fold predictions, so the functions work with any
 classifier's cross-validation results, not only skbreast's. They draw with
 matplotlib on scikit-learn's display classes where those fit.
@@ -11,6 +13,7 @@ __all__ = [
     "plot_confusion_matrices",
     "plot_gradcam_examples",
     "plot_roc_comparison",
+    "plot_slide_heatmap",
     "plot_training_curves",
 ]
 
@@ -292,3 +295,80 @@ def plot_gradcam_examples(images, overlays, titles, *, n_cols=6, suptitle=None):
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def plot_slide_heatmap(
+    heatmap,
+    thumbnail=None,
+    *,
+    ax=None,
+    cmap="inferno",
+    vmin=0.0,
+    vmax=1.0,
+    alpha=0.55,
+    label="probability",
+    title=None,
+):
+    """Draw a slide's tile heatmap over its thumbnail, with a colour bar.
+
+    Parameters
+    ----------
+    heatmap : ndarray of shape (h, w)
+        Tile scores, NaN where no tile was predicted (those parts show the
+        thumbnail), e.g. :meth:`skbreast.slide.SlidePrediction.heatmap`.
+    thumbnail : ndarray of shape (h2, w2, 3), default=None
+        The slide at any scale (e.g. :meth:`skbreast.slide.Slide.read_thumbnail`);
+        both images are stretched over the same axes, so both must show the
+        whole slide.
+    ax : matplotlib Axes, default=None
+        Axes to draw on; None creates a figure.
+    cmap : str, default="inferno"
+        Colour map of the scores.
+    vmin, vmax : float, default=0.0, 1.0
+        Scores at the ends of the colour bar.
+    alpha : float, default=0.55
+        Opacity of the heatmap over the thumbnail.
+    label : str, default="probability"
+        Label of the colour bar.
+    title : str, default=None
+        Title of the axes.
+
+    Returns
+    -------
+    ax : matplotlib Axes
+        The axes drawn on.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbreast.plotting import plot_slide_heatmap
+    >>> heat = np.array([[0.1, np.nan], [0.8, 0.4]])
+    >>> ax = plot_slide_heatmap(heat, np.full((20, 20, 3), 230, np.uint8))
+    >>> len(ax.images), ax.figure.axes[-1].get_ylabel()
+    (2, 'probability')
+    """
+    heatmap = np.asarray(heatmap, dtype=float)
+    if heatmap.ndim != 2:
+        raise ValueError(f"heatmap must be 2-D, got shape {heatmap.shape}.")
+    height, width = heatmap.shape
+    fig, ax = _new_axes(ax, (6, 6 * height / max(width, 1) + 0.5))
+    # Both images span the same box, whatever their own pixel counts.
+    box = (0, width, height, 0)
+    if thumbnail is not None:
+        ax.imshow(np.asarray(thumbnail), extent=box, interpolation="bilinear")
+    image = ax.imshow(
+        np.ma.masked_invalid(heatmap),
+        extent=box,
+        cmap=cmap,
+        vmin=vmin,
+        vmax=vmax,
+        alpha=alpha if thumbnail is not None else 1.0,
+        interpolation="nearest",
+    )
+    colorbar = fig.colorbar(image, ax=ax, fraction=0.046, pad=0.04)
+    colorbar.set_label(label)
+    colorbar.solids.set_alpha(1.0)
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax

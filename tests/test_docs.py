@@ -77,6 +77,7 @@ PUBLIC_MODULES = [
     "skbreast.preprocessing",
     "skbreast.inspection",
     "skbreast.plotting",
+    "skbreast.slide",
 ]
 
 

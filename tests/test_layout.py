@@ -135,6 +135,19 @@ def test_no_import_cycle():
         ("skbreast.metrics", ["skbreast._training", "skbreast.cnn", "skbreast.resnet"]),
         ("skbreast.preprocessing", ["skbreast._training", "skbreast._persistence"]),
         ("skbreast.model_selection", ["skbreast._training", "skbreast._persistence"]),
+        # Slides take any fitted classifier; they know no estimator class.
+        (
+            "skbreast.slide",
+            [
+                "skbreast._training",
+                "skbreast._persistence",
+                "skbreast.cnn",
+                "skbreast.resnet",
+                "skbreast.transfer",
+                "skbreast.embedding",
+                "skbreast.cli",
+            ],
+        ),
     ],
 )
 def test_layers_import_one_way(layer, forbidden):
@@ -191,6 +204,19 @@ def test_one_image_decoder():
     )
 
 
+def test_one_atomic_writer():
+    # Files reach their final name through skbreast/_fileio.py only. The one
+    # exception renames a whole extracted folder and must tolerate another
+    # process winning the race (datasets/_fetch.py).
+    renames = {
+        _module_name(path)
+        for path in PACKAGE.rglob("*.py")
+        if path.name != "_fileio.py"
+        and ("os.replace(" in path.read_text() or "os.fsync(" in path.read_text())
+    }
+    assert renames <= {"skbreast.datasets._fetch"}, renames
+
+
 def _third_party_imports(path):
     names = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -207,6 +233,7 @@ ROOT = {
     "__init__.py",
     "__main__.py",  # python -m skbreast
     "_version.py",
+    "_fileio.py",  # the one atomic writer, used by every part that writes files
     "_training",
     "_persistence",
     "cli",
@@ -219,6 +246,7 @@ ROOT = {
     "metrics.py",
     "model_selection",
     "preprocessing",
+    "slide",  # whole-slide reading, tissue, tiles, slide heatmaps and scores
     "plotting.py",
     "inspection.py",
 }

@@ -14,13 +14,23 @@ import re
 import sys
 import warnings
 
-from skbreast.cli import benchmark, common, evaluate, export, info, predict, train
+from skbreast.cli import (
+    benchmark,
+    common,
+    evaluate,
+    export,
+    info,
+    predict,
+    predict_slide,
+    train,
+)
 from skbreast.cli.common import CLIError, parse_image_size
 
 #: The sub-commands, by name.
 COMMANDS = {
     "train": train,
     "predict": predict,
+    "predict-slide": predict_slide,
     "evaluate": evaluate,
     "info": info,
     "export": export,
