@@ -37,6 +37,38 @@ def images():
     return make_images()
 
 
+@pytest.fixture
+def fake_keras_hub(monkeypatch):
+    """A stand-in ``keras_hub`` whose presets are tiny token models; yields the
+    names of the presets loaded (no download, no keras-hub install needed)."""
+    import sys
+    import types
+
+    import keras
+
+    loaded = []
+
+    def from_preset(name):
+        loaded.append(name)
+        inputs = keras.Input((8, 8, 3))
+        tokens = keras.layers.Reshape((64, 3))(inputs)
+        return keras.Model(inputs, keras.layers.Dense(5)(tokens))
+
+    def no_converter(name):
+        raise ValueError("no image converter")
+
+    fake = types.SimpleNamespace(
+        models=types.SimpleNamespace(
+            Backbone=types.SimpleNamespace(from_preset=from_preset)
+        ),
+        layers=types.SimpleNamespace(
+            ImageConverter=types.SimpleNamespace(from_preset=no_converter)
+        ),
+    )
+    monkeypatch.setitem(sys.modules, "keras_hub", fake)
+    return loaded
+
+
 # Docstring examples of features that need TensorFlow (Grad-CAM uses its gradient
 # tape); on other Keras backends they raise a clear error instead.
 _TENSORFLOW_ONLY_DOCTESTS = {

@@ -3,7 +3,6 @@
 import hashlib
 import socket
 import sys
-import types
 
 import h5py
 import joblib
@@ -204,27 +203,8 @@ def test_weights_apply_to_application_names_only():
         ImageEmbedder("no_such_backbone").fit(X)
 
 
-def test_keras_hub_presets_are_used_when_keras_hub_is_installed(monkeypatch):
-    loaded = []
-
-    def from_preset(name):
-        loaded.append(name)
-        inputs = keras.Input((8, 8, 3))
-        tokens = keras.layers.Reshape((64, 3))(inputs)
-        return keras.Model(inputs, keras.layers.Dense(5)(tokens))
-
-    def no_converter(name):
-        raise ValueError("no image converter")
-
-    fake = types.SimpleNamespace(
-        models=types.SimpleNamespace(
-            Backbone=types.SimpleNamespace(from_preset=from_preset)
-        ),
-        layers=types.SimpleNamespace(
-            ImageConverter=types.SimpleNamespace(from_preset=no_converter)
-        ),
-    )
-    monkeypatch.setitem(sys.modules, "keras_hub", fake)
+def test_keras_hub_presets_are_used_when_keras_hub_is_installed(fake_keras_hub):
+    loaded = fake_keras_hub
     X, _ = make_images(n=4)
     for pooling in ("avg", "cls"):
         Z = ImageEmbedder("fake_vit_preset", pooling=pooling).fit_transform(X)

@@ -2,8 +2,6 @@
 
 import json
 import socket
-import sys
-import types
 
 import keras
 import numpy as np
@@ -317,27 +315,8 @@ def test_fine_tune_layers_unfreezes_the_top_only():
     assert all(not layer.trainable for layer in batch_norm_layers(backbone))
 
 
-def test_keras_hub_presets_are_fine_tuned_when_keras_hub_is_installed(monkeypatch):
-    loaded = []
-
-    def from_preset(name):
-        loaded.append(name)
-        inputs = keras.Input((8, 8, 3))
-        tokens = keras.layers.Reshape((64, 3))(inputs)
-        return keras.Model(inputs, keras.layers.Dense(5)(tokens))
-
-    def no_converter(name):
-        raise ValueError("no image converter")
-
-    fake = types.SimpleNamespace(
-        models=types.SimpleNamespace(
-            Backbone=types.SimpleNamespace(from_preset=from_preset)
-        ),
-        layers=types.SimpleNamespace(
-            ImageConverter=types.SimpleNamespace(from_preset=no_converter)
-        ),
-    )
-    monkeypatch.setitem(sys.modules, "keras_hub", fake)
+def test_keras_hub_presets_are_fine_tuned_when_keras_hub_is_installed(fake_keras_hub):
+    loaded = fake_keras_hub
     X, y = make_images(n=40, size=8)
     clf = TransferClassifier("fake_vit_preset", epochs=2, random_state=0).fit(X, y)
     assert clf.predict_proba(X).shape == (40, 2)

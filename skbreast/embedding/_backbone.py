@@ -24,10 +24,12 @@ from skbreast.models._backbones import (
     APPLICATIONS,
     build_application_embedder,
     existing_weights_path,
+    fixed_input_size,
     hub_preset,
     layer_output,
+    model_input,
     pooled,
-    to_rgb,
+    preset_input,
 )
 
 # Built models kept per process (each ResNet-50 holds about 100 MB of weights).
@@ -90,7 +92,7 @@ def fixed_image_size(embedder):
     if clf is not None and hasattr(clf, "image_shape_"):
         return tuple(int(d) for d in clf.image_shape_[:2])
     if isinstance(embedder.backbone, keras.Model):
-        size = _model_input_size(embedder.backbone)
+        size = fixed_input_size(embedder.backbone)
         if size is not None:
             return size
     return None
@@ -256,26 +258,9 @@ class _LoadedModel:
 
 
 def _keras_model(embedder, net, image_shape, input_scale, size):
-    if len(net.inputs) != 1:
-        raise ValueError(
-            f"The backbone model {net.name!r} has {len(net.inputs)} inputs; an "
-            "image backbone takes one batch of images."
-        )
-    height, width, channels = image_shape
     inputs = keras.Input(shape=image_shape, name="image")
     x = keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
-    target = size or _model_input_size(net)
-    if target is not None and target != (height, width):
-        x = keras.layers.Resizing(*target, name="resize")(x)
-    wanted = net.inputs[0].shape[-1]
-    if wanted is not None and wanted != channels:
-        if channels == 1 and wanted == 3:
-            x = to_rgb(x, channels, net.name)
-        else:
-            raise ValueError(
-                f"The backbone model {net.name!r} takes images with {wanted} "
-                f"channels; these have {channels}."
-            )
+    x = model_input(x, net, size)
     core = net
     if embedder.layer is not None:
         core = keras.Model(net.inputs, layer_output(net, embedder.layer))
@@ -320,17 +305,8 @@ def _hub_preset(embedder, name, image_shape, input_scale, size):
         with dtype_policy(precision):
             net, converter = hub_preset(name)
             inputs = keras.Input(shape=image_shape, name="image")
-            # Image converters take 0-255 pixel values.
-            x = keras.layers.Rescaling(float(input_scale) * 255.0, name="rescale")(
-                inputs
-            )
-            if size is not None:
-                x = keras.layers.Resizing(*size, name="resize")(x)
-            if converter is not None:
-                x = converter(x)
-            else:
-                x = keras.layers.Rescaling(1 / 255.0, name="unit_range")(x)
-            x = to_rgb(x, image_shape[2], name)
+            x = keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
+            x = preset_input(x, converter, name, size)
             outputs = pooled(net(x), embedder.pooling)
             model = keras.Model(inputs, outputs, name="embedder")
         return _from_model(model, precision)
@@ -418,13 +394,6 @@ def _from_model(model, precision):
 def _policy_name(model):
     policy = getattr(model, "dtype_policy", None)
     return getattr(policy, "name", None)
-
-
-def _model_input_size(net):
-    shape = net.inputs[0].shape if net.inputs else None
-    if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
-        return None
-    return (int(shape[1]), int(shape[2]))
 
 
 def model_fingerprint(model):

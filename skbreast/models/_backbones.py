@@ -233,6 +233,79 @@ def imagenet_preprocessing(x, mode):
     return y
 
 
+def application_input(x, backbone, image_size=None):
+    """Turn [0, 1] images into the input of a keras.applications network.
+
+    Resizes ``x`` to ``image_size`` (when given), checks the network's minimum
+    size, repeats a grayscale channel and applies the family's ImageNet
+    preprocessing. Returns ``(x, (height, width))``, the size the network runs at.
+    """
+    height, width, channels = (int(d) for d in x.shape[1:])
+    if image_size is not None and tuple(image_size) != (height, width):
+        height, width = (int(s) for s in image_size)
+        x = keras.layers.Resizing(height, width, name="resize")(x)
+    if min(height, width) < MIN_APPLICATION_SIZE:
+        raise ValueError(
+            f"backbone={backbone!r} needs images of at least "
+            f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
+            f"{height}x{width}; set image_size=224 (or another size >= "
+            f"{MIN_APPLICATION_SIZE}) to resize them inside the model."
+        )
+    x = to_rgb(x, channels, backbone)
+    return imagenet_preprocessing(x, preprocessing_mode(backbone)), (height, width)
+
+
+def model_input(x, net, image_size=None):
+    """Turn [0, 1] images into the input of a single-input ``keras.Model`` backbone.
+
+    Resizes to ``image_size``, else to the model's own fixed input size, and
+    repeats a grayscale channel for a model that takes RGB.
+    """
+    if len(net.inputs) != 1:
+        raise ValueError(
+            f"The backbone model {net.name!r} has {len(net.inputs)} inputs; an "
+            "image backbone takes one batch of images."
+        )
+    height, width, channels = (int(d) for d in x.shape[1:])
+    target = image_size or fixed_input_size(net)
+    if target is not None and tuple(target) != (height, width):
+        x = keras.layers.Resizing(*target, name="resize")(x)
+    wanted = net.inputs[0].shape[-1]
+    if wanted is not None and wanted != channels:
+        if not (channels == 1 and wanted == 3):
+            raise ValueError(
+                f"The backbone model {net.name!r} takes images with {wanted} "
+                f"channels; these have {channels}."
+            )
+        x = to_rgb(x, channels, net.name)
+    return x
+
+
+def fixed_input_size(net):
+    """``(height, width)`` a model's input is fixed to, or None (any size)."""
+    shape = net.inputs[0].shape if net.inputs else None
+    if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
+        return None
+    return (int(shape[1]), int(shape[2]))
+
+
+def preset_input(x, converter, name, image_size=None):
+    """Turn [0, 1] images into the input of a keras-hub preset (see :func:`hub_preset`).
+
+    Image converters take 0-255 pixel values and apply the preset's own resizing
+    and normalisation; without one the preset gets [0, 1] values.
+    """
+    channels = int(x.shape[-1])
+    x = keras.layers.Rescaling(255.0, name="to_255")(x)
+    if image_size is not None:
+        x = keras.layers.Resizing(*image_size, name="resize")(x)
+    if converter is not None:
+        x = converter(x)
+    else:
+        x = keras.layers.Rescaling(1 / 255.0, name="unit_range")(x)
+    return to_rgb(x, channels, name)
+
+
 def pooled(x, pooling, name="pool"):
     """Pool a feature map (4-D) or a token sequence (3-D) into one vector per image.
 
@@ -294,21 +367,9 @@ def build_application_embedder(
     :func:`build_resnet` does), runs the backbone in inference mode, takes
     ``layer``'s output (default: the last) and pools it.
     """
-    height, width, channels = (int(d) for d in image_shape)
-    inputs = keras.Input(shape=(height, width, channels), name="image")
+    inputs = keras.Input(shape=tuple(int(d) for d in image_shape), name="image")
     x = keras.layers.Rescaling(float(input_scale), name="rescale")(inputs)
-    if image_size is not None and tuple(image_size) != (height, width):
-        height, width = (int(s) for s in image_size)
-        x = keras.layers.Resizing(height, width, name="resize")(x)
-    if min(height, width) < MIN_APPLICATION_SIZE:
-        raise ValueError(
-            f"backbone={backbone!r} needs images of at least "
-            f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
-            f"{height}x{width}; set image_size=224 (or another size >= "
-            f"{MIN_APPLICATION_SIZE}) to resize them."
-        )
-    x = to_rgb(x, channels, backbone)
-    x = imagenet_preprocessing(x, preprocessing_mode(backbone))
+    x, (height, width) = application_input(x, backbone, image_size)
     net = application_backbone(
         backbone, (height, width, 3), weights, seed, weights_sha256
     )

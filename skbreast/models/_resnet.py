@@ -4,15 +4,12 @@ import keras
 
 from skbreast.models._augment import augmentation_layers
 from skbreast.models._backbones import (
-    MIN_APPLICATION_SIZE,
     RESNET_APPLICATIONS,
     application_backbone,
+    application_input,
     check_sha256,
     existing_weights_path,
-    imagenet_preprocessing,
     load_weights_file,
-    preprocessing_mode,
-    to_rgb,
 )
 from skbreast.models._common import (
     check_input_shape,
@@ -155,15 +152,7 @@ def build_resnet(
             load_weights_file(net, path, label)
         features = net(x)
     else:
-        x = to_rgb(x, channels, backbone)
-        if min(height, width) < MIN_APPLICATION_SIZE:
-            raise ValueError(
-                f"backbone={backbone!r} needs images of at least "
-                f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
-                f"{height}x{width}; set image_size=(224, 224) (or another size >= "
-                f"{MIN_APPLICATION_SIZE}) to resize inside the model."
-            )
-        x = imagenet_preprocessing(x, preprocessing_mode(backbone))
+        x, (height, width) = application_input(x, backbone)
         net = application_backbone(
             backbone, (height, width, 3), weights, seed, weights_sha256
         )

@@ -14,17 +14,16 @@ import keras
 from skbreast.models._augment import augmentation_layers
 from skbreast.models._backbones import (
     APPLICATIONS,
-    MIN_APPLICATION_SIZE,
     application_backbone,
+    application_input,
     check_sha256,
     existing_weights_path,
     file_sha256,
     hub_preset,
-    imagenet_preprocessing,
     keras_cache,
     load_weights_file,
-    preprocessing_mode,
-    to_rgb,
+    model_input,
+    preset_input,
     weights_file_name,
 )
 from skbreast.models._common import (
@@ -233,49 +232,18 @@ def build_transfer(
     x = augmentation_layers(
         x, flip=flip, rotate90=rotate90, stain_jitter=stain_jitter, zoom=zoom, seed=seed
     )
-    height, width, channels = input_shape
     size = _size_pair(image_size)
     if kind == "application":
-        if size is not None:
-            height, width = size
-            x = keras.layers.Resizing(height, width, name="resize")(x)
-        if min(height, width) < MIN_APPLICATION_SIZE:
-            raise ValueError(
-                f"backbone={backbone!r} needs images of at least "
-                f"{MIN_APPLICATION_SIZE}x{MIN_APPLICATION_SIZE} pixels, got "
-                f"{height}x{width}; set image_size=96 (or another size >= "
-                f"{MIN_APPLICATION_SIZE}) to resize inside the model."
-            )
-        x = to_rgb(x, channels, backbone)
-        x = imagenet_preprocessing(x, preprocessing_mode(backbone))
+        x, (height, width) = application_input(x, backbone, size)
         net = application_backbone(
             backbone, (height, width, 3), weights, seed, weights_sha256
         )
     elif kind == "preset":
         net, converter = hub_preset(backbone)
-        # Image converters take 0-255 pixel values and apply the preset's own
-        # resizing and normalisation.
-        x = keras.layers.Rescaling(255.0, name="to_255")(x)
-        if size is not None:
-            x = keras.layers.Resizing(*size, name="resize")(x)
-        if converter is not None:
-            x = converter(x)
-        else:
-            x = keras.layers.Rescaling(1 / 255.0, name="unit_range")(x)
-        x = to_rgb(x, channels, backbone)
+        x = preset_input(x, converter, backbone, size)
     else:
         net = _own_network(backbone, kind, weights, weights_sha256, seed)
-        target = size or _fixed_input_size(net)
-        if target is not None and target != (height, width):
-            x = keras.layers.Resizing(*target, name="resize")(x)
-        wanted = net.inputs[0].shape[-1]
-        if wanted is not None and wanted != channels:
-            if not (channels == 1 and wanted == 3):
-                raise ValueError(
-                    f"The backbone model {net.name!r} takes images with {wanted} "
-                    f"channels; these have {channels}."
-                )
-            x = to_rgb(x, channels, net.name)
+        x = model_input(x, net, size)
     net.name = "backbone"
     if weights is None:
         for layer in batch_norm_layers(net):
@@ -310,13 +278,6 @@ def _size_pair(image_size):
     return size
 
 
-def _fixed_input_size(net):
-    shape = net.inputs[0].shape if net.inputs else None
-    if shape is None or len(shape) != 4 or None in tuple(shape[1:3]):
-        return None
-    return (int(shape[1]), int(shape[2]))
-
-
 def _own_network(backbone, kind, weights, weights_sha256, seed):
     """Return a fresh copy of a file's or a model's network with the weights asked."""
     if kind == "file":
@@ -330,11 +291,6 @@ def _own_network(backbone, kind, weights, weights_sha256, seed):
     else:
         source = backbone
         label = f"keras.Model {backbone.name!r}"
-    if len(source.inputs) != 1:
-        raise ValueError(
-            f"The backbone model {source.name!r} has {len(source.inputs)} inputs; an "
-            "image backbone takes one batch of images."
-        )
     if seed is not None and weights is None:
         # clone_model initialises the copy from Keras' global generator.
         keras.utils.set_random_seed(int(seed))
