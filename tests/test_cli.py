@@ -11,7 +11,8 @@ from _data_helpers import make_breakhis_tree, write_image
 
 from skbreast.cli import main
 from skbreast.cli.data import detect_layout
-from skbreast.cli.engine import METRICS, PATIENT_METRICS, TIME_METRICS
+from skbreast.cli.engine import TIME_METRICS
+from skbreast.metrics import get_metric_names
 
 FAST = ["--image-size", "16", "16", "--epochs", "1", "--cv", "2"]
 SMALL = [
@@ -22,6 +23,8 @@ SMALL = [
     "--set",
     "resnet.filters=(16, 32)",
 ]
+METRICS = get_metric_names("image")
+PATIENT_METRICS = get_metric_names("patient")
 REPORT_FILES = [
     "report.html",
     "report.md",

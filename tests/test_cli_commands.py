@@ -2,7 +2,7 @@
 
 One tiny model (32x32 images, a 4-filter CNN, 1 epoch, 24 images) is trained once
 for the module; every command then runs on it in-process, except the checks of
-start-up time and noise, which need a fresh interpreter.
+start-up imports and noise, which need a fresh interpreter.
 """
 
 import csv
@@ -115,27 +115,24 @@ def test_info_prints_the_card(trained, capsys):
     assert json.loads(capsys.readouterr().out) == skbreast.read_model_card(trained)
 
 
-def test_help_and_info_import_no_framework_and_are_fast(trained):
+def test_help_and_info_import_no_framework(trained):
+    # What keeps them fast: no framework is imported (those take seconds). The
+    # start-up time itself is measured in benchmarks, not asserted here.
     code = (
-        "import sys, time\n"
-        "start = time.perf_counter()\n"
+        "import sys\n"
         "from skbreast.cli import main\n"
         f"assert main(['info', {str(trained)!r}]) == 0\n"
         "try:\n"
         "    main(['--help'])\n"
         "except SystemExit:\n"
         "    pass\n"
-        "elapsed = time.perf_counter() - start\n"
         "heavy = [m for m in ('keras', 'tensorflow', 'sklearn') if m in sys.modules]\n"
         "assert not heavy, heavy\n"
-        "print(f'elapsed {elapsed:.3f}')\n"
     )
     result = subprocess.run(
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert "Classes: benign, malignant" in result.stdout
-    # Generous: the point is that no framework is imported (those take seconds).
-    assert float(result.stdout.split("elapsed ")[-1]) < 3.0
 
 
 def test_unknown_set_key_and_bad_values(trained, capsys, tmp_path):
@@ -334,10 +331,10 @@ def test_evaluate_writes_the_held_out_report(trained, capsys, tmp_path):
         "patient_accuracy",
         "sensitivity_at_90_specificity",
         "specificity_at_95_sensitivity",
-        "brier",
-        "ece",
+        "brier_score",
+        "expected_calibration_error",
     }
-    assert 0 <= payload["metrics"]["brier"] <= 1
+    assert 0 <= payload["metrics"]["brier_score"] <= 1
     ci = payload["confidence_intervals"]["roc_auc"]
     assert ci["unit"] == "patient" and ci["low"] <= payload["metrics"]["roc_auc"]
     assert np.sum(payload["confusion_matrix"]) == 30

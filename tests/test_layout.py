@@ -243,7 +243,7 @@ ROOT = {
     "models",
     "datasets",
     "embedding",  # ImageEmbedder: pretrained features as a transformer
-    "metrics.py",
+    "metrics",  # every metric once: the registry, patient scores and scorers
     "model_selection",
     "preprocessing",
     "slide",  # whole-slide reading, tissue, tiles, slide heatmaps and scores

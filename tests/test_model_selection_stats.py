@@ -6,7 +6,6 @@ code under test.
 """
 
 import math
-import time
 from functools import partial
 
 import numpy as np
@@ -310,16 +309,13 @@ def _coverage(groups_for_ci, n_trials=200, n_resamples=500):
 
 
 def test_bootstrap_coverage_by_patient():
-    start = time.perf_counter()
+    # Its speed is measured in benchmarks, not asserted here.
     by_patient = _coverage(groups_for_ci=True)
     by_image = _coverage(groups_for_ci=False)
-    elapsed = time.perf_counter() - start
     print(f"coverage: by patient {by_patient:.3f}, by image {by_image:.3f}")
-    print(f"{elapsed:.1f} s")
     assert by_patient >= 0.90
     # Ignoring the patients undercovers: their images are not independent.
     assert by_image < by_patient - 0.1
-    assert elapsed < 20
 
 
 @pytest.mark.parametrize("seed", range(10))

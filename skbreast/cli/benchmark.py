@@ -133,6 +133,7 @@ def run(args, argv):
 
     from skbreast.cli.engine import run_comparison
     from skbreast.cli.report import write_report
+    from skbreast.metrics import get_metric
 
     start = time.perf_counter()
     if args.cv < 2:
@@ -236,9 +237,7 @@ def run(args, argv):
         parts = []
         for key in keys:
             mean, sd, est, lo, hi = rows[(name, key)]
-            label = {"patient_accuracy": "patient recognition rate"}.get(
-                key, key.replace("roc_auc", "ROC AUC")
-            )
+            label = get_metric(key).short_label
             parts.append(
                 f"{label} {mean:.3f} ± {sd:.3f} (pooled {est:.3f}, 95% CI "
                 f"{lo:.3f}-{hi:.3f})"

@@ -2,28 +2,13 @@
 
 The work is done by :func:`skbreast.model_selection.compare_models`; this module maps
 the command's options to its arguments, so that the command and a notebook run the
-same comparison.
+same comparison. Its metrics are those ``compare_models`` reports by default:
+every metric of the registry, :func:`skbreast.metrics.get_metric_names`.
 """
 
 from skbreast.cli.common import CLIError
 
-#: Image-level metrics reported per model (mean and std over folds, pooled CI).
-METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "roc_auc",
-    "brier_score",
-    "expected_calibration_error",
-    "sensitivity_at_90_specificity",
-    "sensitivity_at_95_specificity",
-    "specificity_at_95_sensitivity",
-)
-#: Patient-level metrics, reported when the data has patients.
-PATIENT_METRICS = ("patient_accuracy", "patient_roc_auc")
+#: Timings reported per model beside the metrics.
 TIME_METRICS = ("fit_time", "predict_time")
 #: The published protocol of the BreakHis paper (Spanhol et al., 2016).
 SPANHOL = {"n_splits": 5, "test_size": 0.3}

@@ -32,6 +32,8 @@ from skbreast.cli.common import (
 # Images predicted between two updates of the progress bar.
 _CHUNK = 512
 DEFAULT_RESAMPLES = 1000
+# The registry's metrics given a bootstrap confidence interval.
+_INTERVAL_METRICS = ("roc_auc", "accuracy", "recall", "specificity")
 
 
 def add_parser(sub):
@@ -104,78 +106,33 @@ def _predict(estimator, X):
 
 
 def held_out_metrics(y_true, y_score, groups):
-    """Image-level (and patient-level) metrics of one binary evaluation."""
+    """Every metric of the registry on one binary evaluation, under its key.
+
+    ``y_true`` holds 0/1 class indices (1: the model's second class, the positive
+    one); patient-level metrics are added when ``groups`` are known. Undefined
+    metrics are NaN.
+    """
     import warnings
 
-    from sklearn.metrics import (
-        accuracy_score,
-        balanced_accuracy_score,
-        brier_score_loss,
-        f1_score,
-        precision_score,
-        recall_score,
-        roc_auc_score,
-    )
+    from skbreast.metrics import compute_metrics
 
-    from skbreast.metrics import patient_scores, specificity_score
-    from skbreast.model_selection import (
-        expected_calibration_error,
-        sensitivity_at_specificity,
-        specificity_at_sensitivity,
-    )
-
-    y_pred = (y_score > 0.5).astype(int)
-    functions = {
-        "accuracy": lambda: accuracy_score(y_true, y_pred),
-        "balanced_accuracy": lambda: balanced_accuracy_score(y_true, y_pred),
-        "precision": lambda: precision_score(y_true, y_pred, zero_division=0),
-        "recall": lambda: recall_score(y_true, y_pred, zero_division=0),
-        "specificity": lambda: specificity_score(y_true, y_pred),
-        "f1": lambda: f1_score(y_true, y_pred, zero_division=0),
-        "roc_auc": lambda: roc_auc_score(y_true, y_score),
-        # The comparison's clinical operating points and calibration: a held-out
-        # set is where they mean something.
-        "sensitivity_at_90_specificity": lambda: sensitivity_at_specificity(
-            y_true, y_score, specificity=0.9
-        ),
-        "specificity_at_95_sensitivity": lambda: specificity_at_sensitivity(
-            y_true, y_score, sensitivity=0.95
-        ),
-        "brier": lambda: brier_score_loss(y_true, y_score),
-        "ece": lambda: expected_calibration_error(y_true, y_score),
-    }
-    scores = {}
     with warnings.catch_warnings():
+        # An undefined metric is NaN in the report; its warnings are noise here.
         warnings.simplefilter("ignore")
-        for key, function in functions.items():
-            try:
-                scores[key] = float(function())
-            except ValueError:  # e.g. ROC AUC of a one-class set
-                scores[key] = float("nan")
-        if groups is not None:
-            try:
-                patient = patient_scores(y_true, y_score, groups)
-                scores["patient_accuracy"] = float(patient.patient_accuracy)
-                scores["patient_roc_auc"] = float(patient.roc_auc)
-            except ValueError:
-                scores["patient_accuracy"] = scores["patient_roc_auc"] = float("nan")
-    return scores
+        return compute_metrics(y_true, y_score, groups=groups, pos_label=1)
 
 
 def confidence_intervals(y_true, y_score, groups, n_resamples, random_state):
     """Return ``{metric: {...}}`` 95% intervals from a patient (cluster) bootstrap."""
     if n_resamples < 1:
         return {}
-    from sklearn.metrics import accuracy_score, recall_score
-
-    from skbreast.metrics import specificity_score
+    from skbreast.metrics import get_metric
     from skbreast.model_selection import bootstrap_ci
 
+    # ROC AUC by name: bootstrap_ci computes it for all resamples at once.
     metrics = {
-        "roc_auc": "roc_auc",
-        "accuracy": lambda y, s: accuracy_score(y, s > 0.5),
-        "recall": lambda y, s: recall_score(y, s > 0.5, zero_division=0),
-        "specificity": lambda y, s: specificity_score(y, s > 0.5),
+        key: "roc_auc" if key == "roc_auc" else get_metric(key).score
+        for key in _INTERVAL_METRICS
     }
     intervals = {}
     for key, metric in metrics.items():
@@ -203,24 +160,9 @@ def confidence_intervals(y_true, y_score, groups, n_resamples, random_state):
     return intervals
 
 
-LABELS = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall (sensitivity)",
-    "specificity": "Specificity",
-    "f1": "F1",
-    "roc_auc": "ROC AUC",
-    "sensitivity_at_90_specificity": "Sensitivity at 90% specificity",
-    "specificity_at_95_sensitivity": "Specificity at 95% sensitivity",
-    "brier": "Brier score (lower is better)",
-    "ece": "Expected calibration error (10 bins; lower is better)",
-    "patient_accuracy": "Patient accuracy",
-    "patient_roc_auc": "Patient ROC AUC",
-}
-
-
 def _rows(scores, intervals):
+    from skbreast.metrics import get_metric
+
     rows = []
     for key, value in scores.items():
         ci = intervals.get(key) or {}
@@ -229,7 +171,7 @@ def _rows(scores, intervals):
         else:
             text = "n/a" if key in intervals else ""
         shown = "n/a" if math.isnan(value) else f"{value:.3f}"
-        rows.append((key, LABELS.get(key, key), value, shown, text))
+        rows.append((key, get_metric(key).label, value, shown, text))
     return rows
 
 

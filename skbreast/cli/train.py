@@ -16,6 +16,16 @@ from skbreast.cli.estimators import MODEL_NAMES
 
 DEFAULT_EPOCHS = 10
 DEFAULT_IMAGE_SIZE = (50, 50)
+#: The registry's metrics that ``--cv`` writes into the card of a binary model.
+CARD_METRICS = (
+    "accuracy",
+    "balanced_accuracy",
+    "precision",
+    "recall",
+    "specificity",
+    "f1",
+    "roc_auc",
+)
 
 
 def add_parser(sub):
@@ -107,20 +117,13 @@ def _fit_kwargs(estimator, groups):
 
 
 def _scoring(n_classes):
-    from sklearn.metrics import f1_score, make_scorer, precision_score, recall_score
+    from sklearn.metrics import f1_score, make_scorer
 
     if n_classes == 2:
-        from skbreast.metrics import specificity_scorer
+        from skbreast.metrics import get_metric
 
-        return {
-            "accuracy": "accuracy",
-            "balanced_accuracy": "balanced_accuracy",
-            "precision": make_scorer(precision_score, zero_division=0),
-            "recall": make_scorer(recall_score, zero_division=0),
-            "specificity": specificity_scorer,
-            "f1": make_scorer(f1_score, zero_division=0),
-            "roc_auc": "roc_auc",
-        }
+        # The registry's keys and definitions: the card reads like the reports.
+        return {key: get_metric(key).make_scorer() for key in CARD_METRICS}
     return {
         "accuracy": "accuracy",
         "balanced_accuracy": "balanced_accuracy",

@@ -22,22 +22,22 @@ The statistics depend on NumPy, SciPy and scikit-learn only; figures use
 matplotlib, and only a report's Grad-CAM imports Keras.
 """
 
+# The point metrics are defined with the other metrics (skbreast.metrics, where the
+# registry needs them) and stay public here, beside their intervals.
+from skbreast.metrics._calibration import expected_calibration_error
+from skbreast.metrics._operating_points import (
+    sensitivity_at_specificity,
+    specificity_at_sensitivity,
+)
 from skbreast.model_selection._baselines import (
     colour_histogram_baseline,
     thumbnail_baseline,
 )
 from skbreast.model_selection._bootstrap import bootstrap_ci
-from skbreast.model_selection._calibration import (
-    calibration_summary,
-    expected_calibration_error,
-)
+from skbreast.model_selection._calibration import calibration_summary
 from skbreast.model_selection._compare import compare_models
 from skbreast.model_selection._delong import delong_roc_variance, delong_test
-from skbreast.model_selection._operating_points import (
-    operating_points,
-    sensitivity_at_specificity,
-    specificity_at_sensitivity,
-)
+from skbreast.model_selection._operating_points import operating_points
 from skbreast.model_selection._result import ComparisonResult
 from skbreast.model_selection._split import (
     PatientShuffleSplit,

@@ -27,7 +27,7 @@ from sklearn.metrics import roc_auc_score
 from sklearn.utils import Bunch, check_random_state, column_or_1d
 from sklearn.utils._param_validation import Interval, StrOptions, validate_params
 
-from skbreast.model_selection._checks import check_binary_target, check_same_length
+from skbreast.metrics._checks import check_binary_target, check_same_length
 
 # Resamples are drawn (and, for the ROC AUC, evaluated) in blocks holding about this
 # many numbers, so that memory stays bounded for 270,000 IDC patches too.

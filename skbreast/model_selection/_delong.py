@@ -21,7 +21,7 @@ from scipy.stats import norm, rankdata
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, validate_params
 
-from skbreast.model_selection._checks import (
+from skbreast.metrics._checks import (
     check_binary_target,
     check_same_length,
     check_scores,

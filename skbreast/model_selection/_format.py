@@ -1,19 +1,40 @@
-"""Formatting shared by the result and the report: signed numbers, p-values, tables."""
+"""Formatting shared by the result and the report: labels, numbers, p-values, tables."""
 
 import math
 
 import numpy as np
 
-from skbreast.model_selection._metrics import LABELS
+from skbreast.metrics import get_metric, get_metric_names
 
-#: Short metric names for sentences.
-SHORT = {
-    **LABELS,
-    "recall": "recall",
-    "brier_score": "Brier score",
-    "expected_calibration_error": "ECE",
-}
 MINUS = "\u2212"
+
+
+def _registered(key):
+    """Return the registry's metric of ``key``, or None for a custom metric."""
+    # Exact keys only: a custom metric may be called "ece" without meaning ours.
+    return get_metric(key) if key in get_metric_names() else None
+
+
+def metric_label(key):
+    """Return the table label of metric ``key``; a custom metric's name as is."""
+    metric = _registered(key)
+    return key if metric is None else metric.label
+
+
+def metric_short_label(key, capitalize=False):
+    """Return the name of metric ``key`` inside a sentence (or a table cell).
+
+    ``capitalize`` starts it with a capital, for a table cell: "Accuracy".
+    """
+    metric = _registered(key)
+    text = key if metric is None else metric.short_label
+    return text[:1].upper() + text[1:] if capitalize else text
+
+
+def lower_is_better(key):
+    """Whether a smaller value of metric ``key`` is better (False for custom ones)."""
+    metric = _registered(key)
+    return metric is not None and not metric.greater_is_better
 
 
 def signed(value, digits=3):
@@ -24,13 +45,19 @@ def signed(value, digits=3):
     return text.replace("-", MINUS)
 
 
-def format_p(p):
-    """Format a p-value: ``< 0.001``, ``= 0.012`` or ``= 0.61``."""
+def format_p(p, relation=False):
+    """Format a p-value: ``< 0.001``, ``0.012`` or ``0.61``; ``n/a`` if undefined.
+
+    The one p-value format of the result and the report. ``relation=True`` is for
+    a sentence ("p = 0.012", "p < 0.001"): it adds the ``=`` that ``< 0.001``
+    already has.
+    """
     if p is None or not np.isfinite(p):
         return "n/a"
     if p < 0.001:
         return "< 0.001"
-    return f"= {p:.3f}" if p < 0.1 else f"= {p:.2f}"
+    text = f"{p:.3f}" if p < 0.1 else f"{p:.2f}"
+    return f"= {text}" if relation else text
 
 
 class Table(dict):

@@ -1,5 +1,9 @@
 """The metrics of :func:`compare_models`, computed for many weightings at once.
 
+Which metrics there are, their keys, labels, direction and operating points are
+the registry's (:mod:`skbreast.metrics`); this module is their vectorised
+implementation.
+
 One function, :func:`weighted_metrics`, computes every metric of the comparison
 table for a matrix of sample weights: one row of ones scores a fold, one row per
 bootstrap resample (each image weighted by how often its patient was drawn) gives
@@ -30,55 +34,31 @@ import numpy as np
 from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils import Bunch
 
+from skbreast.metrics import get_metric, get_metric_names
+from skbreast.metrics._calibration import _bins
 from skbreast.model_selection._bootstrap import auc_from_ranks
-from skbreast.model_selection._calibration import _bins
 from skbreast.model_selection._operating_points import point_from_ranks
 
-#: Image-level metrics, in the order of the comparison table.
-IMAGE_METRICS = (
-    "accuracy",
-    "balanced_accuracy",
-    "precision",
-    "recall",
-    "specificity",
-    "f1",
-    "roc_auc",
-    "brier_score",
-    "expected_calibration_error",
-    "sensitivity_at_90_specificity",
-    "sensitivity_at_95_specificity",
-    "specificity_at_95_sensitivity",
-)
+#: Image-level metrics, in the order of the comparison table (the registry's).
+IMAGE_METRICS = tuple(get_metric_names("image"))
 #: Patient-level metrics, computed when patients are known.
-PATIENT_METRICS = ("patient_accuracy", "patient_roc_auc")
+PATIENT_METRICS = tuple(get_metric_names("patient"))
 METRICS = IMAGE_METRICS + PATIENT_METRICS
 
-LABELS = {
-    "accuracy": "Accuracy",
-    "balanced_accuracy": "Balanced accuracy",
-    "precision": "Precision",
-    "recall": "Recall (sensitivity)",
-    "specificity": "Specificity",
-    "f1": "F1",
-    "roc_auc": "ROC AUC",
-    "brier_score": "Brier score (lower is better)",
-    "expected_calibration_error": "ECE (lower is better)",
-    "sensitivity_at_90_specificity": "Sensitivity at 90% specificity",
-    "sensitivity_at_95_specificity": "Sensitivity at 95% specificity",
-    "specificity_at_95_sensitivity": "Specificity at 95% sensitivity",
-    "patient_accuracy": "Patient recognition rate",
-    "patient_roc_auc": "Patient ROC AUC",
-}
-#: Metrics for which a smaller value is better.
-LOWER_IS_BETTER = frozenset({"brier_score", "expected_calibration_error"})
-
-_PROBABILITY_METRICS = frozenset({"brier_score", "expected_calibration_error"})
+_PROBABILITY_METRICS = frozenset(
+    key for key in METRICS if "probabilities" in get_metric(key).needs
+)
+# The ranking metrics, from the per-rank weights; an operating point's target is
+# the registry's.
 _RANK_METRICS = {
     "roc_auc": auc_from_ranks,
-    "sensitivity_at_90_specificity": point_from_ranks("sensitivity", 0.9),
-    "sensitivity_at_95_specificity": point_from_ranks("sensitivity", 0.95),
-    "specificity_at_95_sensitivity": point_from_ranks("specificity", 0.95),
+    **{
+        key: point_from_ranks(*get_metric(key).operating_point)
+        for key in IMAGE_METRICS
+        if get_metric(key).operating_point is not None
+    },
 }
+# The bins of expected_calibration_error's default.
 ECE_BINS = 10
 
 

@@ -17,9 +17,15 @@ from pathlib import Path
 import numpy as np
 from sklearn.metrics import classification_report, confusion_matrix, roc_curve
 
-from skbreast.model_selection._format import MINUS, SHORT, signed
-from skbreast.model_selection._metrics import LABELS
-from skbreast.model_selection._operating_points import best_point
+from skbreast.metrics import get_metric, get_metric_names
+from skbreast.metrics._operating_points import best_point
+from skbreast.model_selection._format import (
+    MINUS,
+    format_p,
+    metric_label,
+    metric_short_label,
+    signed,
+)
 from skbreast.model_selection._split import PatientShuffleSplit
 
 #: Metrics of the paired-comparison table.
@@ -33,10 +39,11 @@ PAIRED_METRICS = (
     "patient_accuracy",
     "patient_roc_auc",
 )
+#: The operating points and their targets, from the registry.
 OPERATING_POINTS = {
-    "sensitivity_at_90_specificity": ("sensitivity", 0.90),
-    "sensitivity_at_95_specificity": ("sensitivity", 0.95),
-    "specificity_at_95_sensitivity": ("specificity", 0.95),
+    key: get_metric(key).operating_point
+    for key in get_metric_names("image")
+    if get_metric(key).operating_point is not None
 }
 TIME_KEYS = ("fit_time", "predict_time")
 N_PATIENT_ROWS = 10
@@ -484,7 +491,7 @@ def _sections(result, stats, payload, notes, figures):
         header += [f"{n}: mean ± sd over folds", f"{n}: pooled [95% CI]"]
     body, footnotes = [], []
     for m in result.metrics:
-        line = [LABELS.get(m, m)]
+        line = [metric_label(m)]
         for n in result.names:
             r = rows[(n, m)]
             line += [
@@ -492,7 +499,7 @@ def _sections(result, stats, payload, notes, figures):
                 _fmt_ci(r["estimate"], r["ci_low"], r["ci_high"]),
             ]
             if r["note"]:
-                footnotes.append(f"{n}, {LABELS.get(m, m)}: {r['note']}")
+                footnotes.append(f"{n}, {metric_label(m)}: {r['note']}")
         body.append(line)
     for key, label in (
         ("fit_time", "Fit time (s)"),
@@ -533,7 +540,10 @@ def _sections(result, stats, payload, notes, figures):
                 ]
             )
         s.append(
-            ("table", (["Model", "Image accuracy", "Patient recognition rate"], body))
+            (
+                "table",
+                (["Model", "Image accuracy", metric_label("patient_accuracy")], body),
+            )
         )
 
     if stats["shortcut"] is not None:
@@ -568,7 +578,7 @@ def _sections(result, stats, payload, notes, figures):
             body.append(
                 [
                     f"{c.a} {MINUS} {c.b}",
-                    SHORT.get(c.metric, c.metric),
+                    metric_short_label(c.metric, capitalize=True),
                     signed(c.mean_difference),
                     (
                         f"{signed(c.confidence_interval[0])} to "
@@ -576,7 +586,7 @@ def _sections(result, stats, payload, notes, figures):
                         if np.isfinite(c.confidence_interval[0])
                         else "n/a"
                     ),
-                    _p(c.p_value),
+                    format_p(c.p_value),
                     signed(c.bootstrap.estimate),
                     (
                         f"{signed(c.bootstrap.confidence_interval[0])} to "
@@ -584,7 +594,7 @@ def _sections(result, stats, payload, notes, figures):
                         if np.isfinite(c.bootstrap.confidence_interval[0])
                         else "n/a"
                     ),
-                    "" if c.delong is None else _p(c.delong.p_value),
+                    "" if c.delong is None else format_p(c.delong.p_value),
                 ]
             )
         s.append(
@@ -625,7 +635,7 @@ def _sections(result, stats, payload, notes, figures):
                 body.append(
                     [
                         n,
-                        LABELS[m],
+                        metric_label(m),
                         _fmt_ci(r["estimate"], r["ci_low"], r["ci_high"]),
                         _fmt_thr(stats["thresholds"][(n, m)]),
                     ]
@@ -960,7 +970,7 @@ def _external_section(result, stats):
         body.append(
             [
                 name + (" (baseline)" if table["role"][i] == "baseline" else ""),
-                LABELS.get(metric, metric),
+                metric_label(metric),
                 _fmt_mean_sd(table["cv_mean"][i], table["cv_sd"][i]),
                 _fmt_ci(
                     table["cv_estimate"][i],
@@ -992,12 +1002,6 @@ def _external_section(result, stats):
         )
     )
     return s
-
-
-def _p(p):
-    if p is None or not np.isfinite(p):
-        return "n/a"
-    return "< 0.001" if p < 0.001 else (f"{p:.3f}" if p < 0.1 else f"{p:.2f}")
 
 
 def _fmt_thr(value):

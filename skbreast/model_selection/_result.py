@@ -7,9 +7,8 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from skbreast.model_selection._bootstrap import ClusterResampler, summarise
-from skbreast.model_selection._format import Table
+from skbreast.model_selection._format import Table, metric_label
 from skbreast.model_selection._metrics import (
-    LABELS,
     custom_metric,
     predicted_positive,
     prepare,
@@ -590,7 +589,7 @@ class ComparisonResult(PairedComparisonMixin, ShortcutChecksMixin, ResultPlotsMi
                     row = {
                         "model": name,
                         "metric": metric,
-                        "label": LABELS.get(metric, metric),
+                        "label": metric_label(metric),
                         "mean": float(defined.mean()) if len(defined) else np.nan,
                         "sd": float(defined.std(ddof=1))
                         if len(defined) > 1
@@ -711,7 +710,7 @@ class ComparisonResult(PairedComparisonMixin, ShortcutChecksMixin, ResultPlotsMi
                         "model": name,
                         "role": self.role(name),
                         "metric": metric,
-                        "label": LABELS.get(metric, metric),
+                        "label": metric_label(metric),
                         "cv_mean": summary["mean"][i],
                         "cv_sd": summary["sd"][i],
                         "cv_estimate": summary["estimate"][i],

@@ -6,8 +6,13 @@ import numpy as np
 from sklearn.utils import Bunch
 
 from skbreast.model_selection._delong import delong_test
-from skbreast.model_selection._format import MINUS, SHORT, format_p, signed
-from skbreast.model_selection._metrics import LOWER_IS_BETTER
+from skbreast.model_selection._format import (
+    MINUS,
+    format_p,
+    lower_is_better,
+    metric_short_label,
+    signed,
+)
 from skbreast.model_selection._ttest import corrected_ttest
 
 
@@ -116,7 +121,7 @@ class PairedComparisonMixin:
 
     def _compare(self, a, b, metric, confidence_level, n_resamples):
         level = f"{confidence_level:.0%}"
-        label = SHORT.get(metric, metric)
+        label = metric_short_label(metric)
         sa, sb = self.fold_scores[a][metric], self.fold_scores[b][metric]
         paired = np.isfinite(sa) & np.isfinite(sb)
         n_train = np.array([len(tr) for tr, _ in self.splits])
@@ -136,7 +141,7 @@ class PairedComparisonMixin:
                 f"the metric is defined for both models on {int(paired.sum())} of "
                 f"{self.n_splits} folds; the t-test needs two"
             )
-        lower = metric in LOWER_IS_BETTER
+        lower = lower_is_better(metric)
         if ttest is not None:
             diff, (lo, hi), p = (
                 ttest.mean_difference,
@@ -150,8 +155,8 @@ class PairedComparisonMixin:
             )
             sentence = (
                 f"{a} {MINUS} {b} {label} {signed(diff)} ({level} CI {signed(lo)} to "
-                f"{signed(hi)}), p {format_p(p)}: {verdict} (corrected resampled "
-                f"t-test over {int(paired.sum())} folds)."
+                f"{signed(hi)}), p {format_p(p, relation=True)}: {verdict} "
+                f"(corrected resampled t-test over {int(paired.sum())} folds)."
             )
         else:
             diff, lo, hi, p = np.nan, np.nan, np.nan, np.nan
@@ -202,7 +207,7 @@ class PairedComparisonMixin:
                     f"{signed(delong.difference)} ({level} CI "
                     f"{signed(delong.confidence_interval[0])} to "
                     f"{signed(delong.confidence_interval[1])}), p "
-                    f"{format_p(delong.p_value)}"
+                    f"{format_p(delong.p_value, relation=True)}"
                     + (
                         f"; it treats the {len(pa.index)} images as independent, "
                         "which they are not within a patient: read the patient "

@@ -1,4 +1,4 @@
-"""Input checks shared by the statistics of :mod:`skbreast.model_selection`.
+"""Input checks shared by the metrics and the statistics of the comparison.
 
 Every function here raises a ``ValueError`` that names the argument and the problem,
 so that a user who passes the wrong array learns which one from the message.
