@@ -32,6 +32,24 @@ def make_images(n=60, size=8, channels=3, n_classes=2, seed=0, dtype=np.uint8):
     return X.astype(dtype), y
 
 
+def saved_model_file(model, name):
+    """Save ``model`` as ``<temp>/skbreast_tests_<name>.keras`` and return the path.
+
+    For estimator checks that need a backbone *file*: a ``keras.Model`` parameter
+    hashes differently every second (Keras stamps the save time), which makes
+    ``check_estimators_overwrite_params`` pass or fail by timing. The path is the
+    same in every pytest-xdist worker (test ids show it) and written atomically.
+    """
+    import tempfile
+
+    from skbreast._fileio import atomic_path
+
+    path = os.path.join(tempfile.gettempdir(), f"skbreast_tests_{name}.keras")
+    with atomic_path(path, ".keras") as tmp:
+        model.save(tmp)
+    return path
+
+
 @pytest.fixture
 def images():
     return make_images()

@@ -9,7 +9,7 @@ import joblib
 import keras
 import numpy as np
 import pytest
-from conftest import SMALL_CNN, make_images
+from conftest import SMALL_CNN, make_images, saved_model_file
 from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image
 from sklearn.base import clone
@@ -438,15 +438,6 @@ def test_skbreast_save_and_load_rebuild_nothing(tmp_path, monkeypatch):
 
 
 # --------------------------------------------------------------------- sklearn checks
-_EXPECTED_FAILURES = {
-    "check_estimators_overwrite_params": (
-        "joblib.hash pickles a keras.Model through Keras' .keras format, which "
-        "stamps the time (date_saved, zip member times): an unchanged backbone "
-        "hashes differently a second later; test_backbone_is_not_modified checks it"
-    ),
-}
-
-
 def test_backbone_is_not_modified():
     net = tiny_backbone()
     weights = [w.copy() for w in net.get_weights()]
@@ -462,8 +453,14 @@ def test_backbone_is_not_modified():
 
 
 @parametrize_with_checks(
-    [ImageEmbedder(tiny_backbone(), precision="float32", batch_size=8)],
-    expected_failed_checks=lambda est: _EXPECTED_FAILURES,
+    # A backbone file: see conftest.saved_model_file.
+    [
+        ImageEmbedder(
+            saved_model_file(tiny_backbone(), "embedder"),
+            precision="float32",
+            batch_size=8,
+        )
+    ],
 )
 def test_sklearn_compatible_transformer(estimator, check):
     check(estimator)

@@ -1,32 +1,19 @@
 """scikit-learn's own estimator checks on the estimators."""
 
-import os
-import tempfile
-
 import keras
+from conftest import saved_model_file
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from skbreast import CNNClassifier, ResNetClassifier, TransferClassifier
 
 
 def _tiny_backbone_file():
-    """A 3x3 convolution + batch norm as a ``.keras`` backbone, any image size.
-
-    A file, not a ``keras.Model``: the checks hash parameters before and after fit.
-    Its path is the same in every pytest-xdist worker (the test ids name it), and
-    each worker writes it atomically.
-    """
+    """A 3x3 convolution + batch norm as a ``.keras`` backbone, any image size."""
     keras.utils.set_random_seed(0)
     inputs = keras.Input((None, None, 3))
     x = keras.layers.Conv2D(8, 3, padding="same")(inputs)
     x = keras.layers.BatchNormalization()(x)
-    model = keras.Model(inputs, keras.layers.ReLU()(x))
-    path = os.path.join(tempfile.gettempdir(), "skbreast_checks_tiny_backbone.keras")
-    fd, partial = tempfile.mkstemp(suffix=".keras", dir=os.path.dirname(path))
-    os.close(fd)
-    model.save(partial)
-    os.replace(partial, path)
-    return path
+    return saved_model_file(keras.Model(inputs, keras.layers.ReLU()(x)), "checks")
 
 
 # Small networks and few epochs keep the ~50 checks per estimator fast; the checks'

@@ -6,6 +6,7 @@ import pickle
 import keras
 import numpy as np
 import pytest
+from conftest import saved_model_file
 from numpy.testing import assert_allclose, assert_array_equal
 from PIL import Image
 from sklearn.model_selection import StratifiedKFold
@@ -173,13 +174,13 @@ def test_clone_shares_the_backbone():
 
 
 @parametrize_with_checks(
-    [LinearProbeClassifier(tiny_backbone(), Cs=3, cv=2, precision="float32")],
+    # A backbone file: see conftest.saved_model_file.
+    [
+        LinearProbeClassifier(
+            saved_model_file(tiny_backbone(), "probe"), Cs=3, cv=2, precision="float32"
+        )
+    ],
     expected_failed_checks=lambda est: {
-        "check_estimators_overwrite_params": (
-            "joblib.hash pickles a keras.Model through Keras' .keras format, which "
-            "stamps the time: an unchanged backbone hashes differently a second "
-            "later (as for ImageEmbedder)"
-        ),
         "check_sample_weight_equivalence_on_dense_data": (
             "C is chosen on inner folds, and repeated rows change those folds where "
             "weights do not; scikit-learn expects this of LogisticRegressionCV too"
