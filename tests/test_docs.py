@@ -78,6 +78,7 @@ PUBLIC_MODULES = [
     "skbreast.inspection",
     "skbreast.plotting",
     "skbreast.slide",
+    "skbreast.report",
 ]
 
 

@@ -245,6 +245,7 @@ ROOT = {
     "embedding",  # ImageEmbedder: pretrained features as a transformer
     "metrics",  # every metric once: the registry, patient scores and scorers
     "model_selection",
+    "report",  # the report model, its templates and the one renderer
     "preprocessing",
     "slide",  # whole-slide reading, tissue, tiles, slide heatmaps and scores
     "plotting.py",

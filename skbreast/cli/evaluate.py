@@ -9,10 +9,6 @@ trained model.
 """
 
 import argparse
-import base64
-import csv
-import html
-import json
 import math
 import os
 import shlex
@@ -160,26 +156,12 @@ def confidence_intervals(y_true, y_score, groups, n_resamples, random_state):
     return intervals
 
 
-def _rows(scores, intervals):
-    from skbreast.metrics import get_metric
-
-    rows = []
-    for key, value in scores.items():
-        ci = intervals.get(key) or {}
-        if ci.get("low") is not None:
-            text = f"[{ci['low']:.3f}, {ci['high']:.3f}]"
-        else:
-            text = "n/a" if key in intervals else ""
-        shown = "n/a" if math.isnan(value) else f"{value:.3f}"
-        rows.append((key, get_metric(key).label, value, shown, text))
-    return rows
-
-
 def _figures(out, y_true, y_score, y_pred, classes, history, name):
-    """Save the ROC curve, confusion matrix and training curves; return the files."""
+    """Save the ROC curve, confusion matrix and training curves; return their names."""
     from sklearn.metrics import confusion_matrix
 
     from skbreast import plotting
+    from skbreast.report import save_figure
 
     plt = plotting._pyplot()
     figures = {}
@@ -202,78 +184,47 @@ def _figures(out, y_true, y_score, y_pred, classes, history, name):
         figures["training_curves.png"] = plotting.plot_training_curves(
             {name: [history]}
         )
-    pngs = {}
     for fname, fig in figures.items():
-        fig.savefig(os.path.join(out, fname), dpi=110, bbox_inches="tight")
+        save_figure(fig, os.path.join(out, fname))
         plt.close(fig)
-        with open(os.path.join(out, fname), "rb") as f:
-            pngs[fname] = f.read()
-    return pngs
+    return list(figures)
 
 
-def write_evaluation_report(out, payload, rows, pngs, report_text):
-    """Write report.md, report.html, metrics.json and metrics.csv into ``out``."""
-    with open(os.path.join(out, "metrics.json"), "w", encoding="utf-8") as f:
-        json.dump(payload, f, indent=2, default=str)
-    with open(os.path.join(out, "metrics.csv"), "w", newline="") as f:
-        writer = csv.writer(f)
-        writer.writerow(["metric", "value", "ci_low", "ci_high"])
-        for key, _, value, _, _ in rows:
-            ci = payload["confidence_intervals"].get(key) or {}
-            writer.writerow(
-                [
-                    key,
-                    "" if math.isnan(value) else value,
-                    "" if ci.get("low") is None else ci["low"],
-                    "" if ci.get("high") is None else ci["high"],
-                ]
-            )
-    title = "skbreast evaluation report"
-    md = [f"# {title}", ""]
-    for w in payload["warnings"]:
-        md += [f"> **WARNING:** {w}", ""]
-    md += [payload["note"], "", "| Metric | Value | 95% CI |", "|---|---|---|"]
-    md += [f"| {label} | {shown} | {ci} |" for _, label, _, shown, ci in rows]
-    md += ["", "## Classification report", "", "```", report_text.rstrip(), "```"]
-    for fname in pngs:
-        md += ["", f"![{fname[:-4].replace('_', ' ')}]({fname})"]
-    md += ["", "## Run", "", f"Command: `{payload['command']}`", ""]
-    md += [f"- {k}: {v}" for k, v in payload["versions"].items()]
-    md += ["", "## Data", ""]
-    md += [f"- {k.replace('_', ' ')}: {v}" for k, v in payload["data"].items()]
-    with open(os.path.join(out, "report.md"), "w", encoding="utf-8") as f:
-        f.write("\n".join(md) + "\n")
+def write_evaluation_report(out, payload, rows, figures):
+    """Write report.md, report.html, metrics.json and metrics.csv into ``out``.
 
-    e = html.escape
-    parts = [
-        "<!DOCTYPE html><html><head><meta charset='utf-8'>",
-        f"<title>{title}</title></head><body style='font-family:sans-serif;"
-        "max-width:1000px;margin:2em auto'>",
-        f"<h1>{title}</h1>",
-    ]
-    parts += [f"<p><b>WARNING:</b> {e(w)}</p>" for w in payload["warnings"]]
-    parts.append(f"<p>{e(payload['note'])}</p>")
-    parts.append("<table border='1' cellpadding='4'><tr><th>Metric</th>")
-    parts.append("<th>Value</th><th>95% CI</th></tr>")
-    for _, label, _, shown, ci in rows:
-        parts.append(f"<tr><td>{e(label)}</td><td>{shown}</td><td>{ci}</td></tr>")
-    parts.append(f"</table><h2>Classification report</h2><pre>{e(report_text)}</pre>")
-    for fname, data in pngs.items():
-        encoded = base64.b64encode(data).decode("ascii")
-        parts.append(f"<img alt='{e(fname)}' src='data:image/png;base64,{encoded}'>")
-    parts.append(f"<h2>Run</h2><p>Command: <code>{e(payload['command'])}</code></p>")
-    parts.append("<ul>")
-    parts += [f"<li>{e(k)}: {e(str(v))}</li>" for k, v in payload["versions"].items()]
-    parts.append("</ul><h2>Data</h2><ul>")
-    parts += [
-        f"<li>{e(k.replace('_', ' '))}: {e(str(v))}</li>"
-        for k, v in payload["data"].items()
-    ]
-    parts.append("</ul></body></html>")
-    path = os.path.join(out, "report.html")
-    with open(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(parts))
-    return path
+    Returns the path of report.html.
+    """
+    from skbreast.report import evaluation_report, write_csv, write_json, write_report
+
+    write_json(os.path.join(out, "metrics.json"), payload)
+    csv_rows = []
+    for key, _, value, _, _ in rows:
+        ci = payload["confidence_intervals"].get(key) or {}
+        csv_rows.append(
+            [
+                key,
+                "" if math.isnan(value) else value,
+                "" if ci.get("low") is None else ci["low"],
+                "" if ci.get("high") is None else ci["high"],
+            ]
+        )
+    write_csv(
+        os.path.join(out, "metrics.csv"),
+        ["metric", "value", "ci_low", "ci_high"],
+        csv_rows,
+    )
+    report = evaluation_report(
+        rows,
+        note=payload["note"],
+        classification_report=payload["classification_report"],
+        figures=figures,
+        warnings=payload["warnings"],
+        command=payload["command"],
+        versions=payload["versions"],
+        data=payload["data"],
+    )
+    return write_report(report, out)
 
 
 def run(args, argv):
@@ -282,6 +233,7 @@ def run(args, argv):
 
     from skbreast.cli.data import load_data
     from skbreast.cli.estimators import load_model_file
+    from skbreast.report import metric_rows
 
     start = time.perf_counter()
     if args.max_images is not None and args.max_images < 4:
@@ -372,9 +324,9 @@ def run(args, argv):
     history = {
         k: list(v) for k, v in (getattr(estimator, "history_", {}) or {}).items()
     }
-    pngs = _figures(out, y_true, y_score, y_pred, classes, history, name)
-    rows = _rows(scores, intervals)
-    path = write_evaluation_report(out, payload, rows, pngs, report_text)
+    figures = _figures(out, y_true, y_score, y_pred, classes, history, name)
+    rows = metric_rows(scores, intervals)
+    path = write_evaluation_report(out, payload, rows, figures)
     for _, label, _, shown, ci in rows:
         print(f"{label}: {shown}" + (f" {ci}" if ci else ""))
     print(f"Report: {path} ({time.perf_counter() - start:.0f} s)")

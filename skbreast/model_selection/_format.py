@@ -111,33 +111,22 @@ class Table(dict):
         ]
         return "\n".join(lines)
 
+    def _report_table(self):
+        from skbreast.report import Table as ReportTable
+
+        return ReportTable(*self._formatted())
+
     def to_markdown(self):
         """Return the table in Markdown."""
-        header, rows = self._formatted()
-        lines = [f"> **WARNING:** {w}\n" for w in self.warnings]
-        lines += ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        lines += [
-            "| " + " | ".join(c.replace("|", "/") for c in r) + " |" for r in rows
-        ]
-        return "\n".join(lines)
+        from skbreast.report import render_table
+
+        return render_table(self._report_table(), "markdown", self.warnings)
 
     def to_html(self):
         """Return the table as an HTML ``<table>``."""
-        import html
+        from skbreast.report import render_table
 
-        header, rows = self._formatted()
-        parts = [
-            f"<p><strong>WARNING: {html.escape(w)}</strong></p>" for w in self.warnings
-        ]
-        parts.append("<table><tr>")
-        parts += [f"<th>{html.escape(h)}</th>" for h in header]
-        parts.append("</tr>")
-        for r in rows:
-            parts.append(
-                "<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in r) + "</tr>"
-            )
-        parts.append("</table>")
-        return "".join(parts)
+        return render_table(self._report_table(), "html", self.warnings)
 
     __str__ = to_text
 

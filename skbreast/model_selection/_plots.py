@@ -1,7 +1,8 @@
-"""Figures of a comparison: the reliability diagram and image thumbnails."""
+"""Figures of a comparison: ROC curves per fold, reliability diagrams, thumbnails."""
 
 import numpy as np
 
+from skbreast.model_selection._calibration import calibration_summary
 from skbreast.plotting import _COLORS, _pyplot
 
 
@@ -87,3 +88,101 @@ def plot_thumbnails(images, titles, *, overlays=None, suptitle=None, n_cols=6):
         fig.suptitle(suptitle)
     fig.tight_layout()
     return fig
+
+
+def roc_folds(result):
+    """Return ``{model: [(is_positive, y_score), ...]}``, one pair per split.
+
+    Splits whose test set holds one class (no ROC curve) are left out.
+    """
+    folds = {}
+    for name in result.names:
+        p = result.predictions[name]
+        pairs = []
+        for k in range(result.n_splits):
+            mine = p["split"] == k
+            positive = p["y_true"][mine] == result.pos_label
+            if 0 < positive.sum() < len(positive):
+                pairs.append((positive, p["y_score"][mine]))
+        if pairs:
+            folds[name] = pairs
+    return folds
+
+
+def reliability_curves(result, n_bins, strategy):
+    """Return ``(curves, skipped)`` for :func:`plot_reliability`.
+
+    ``skipped`` lists the models without probabilities.
+    """
+    curves, skipped = {}, []
+    for name in result.names:
+        if result.score_kind[name] != "predict_proba":
+            skipped.append(name)
+            continue
+        p = result.pooled(name)
+        curves[name] = (
+            calibration_summary(
+                p.is_positive,
+                p.y_score,
+                n_bins=n_bins,
+                strategy=strategy,
+                pos_label=True,
+            ),
+            p.y_score,
+        )
+    return curves, skipped
+
+
+def plot_comparison_roc(result, ax=None):
+    """Plot the ROC curves of :meth:`ComparisonResult.plot_roc`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbreast.model_selection import compare_models
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.arange(40) % 2
+    >>> X = rng.normal(size=(40, 2)) + y[:, None]
+    >>> result = compare_models([LogisticRegression()], X, y,
+    ...                         groups=np.arange(40) // 2, cv=4, random_state=0)
+    >>> ax = result.plot_roc()
+    >>> len(ax.get_lines())  # 4 folds, their mean, and the chance line
+    6
+    """
+    from skbreast.plotting import plot_roc_comparison
+
+    folds = roc_folds(result)
+    if not folds:
+        raise ValueError("No split has both classes in its test set: no ROC curve.")
+    ax = plot_roc_comparison(folds, pos_label=True, ax=ax)
+    ax.set_title(
+        f"ROC curves of {result.n_splits} splits (thin) and their mean (±1 sd)"
+    )
+    return ax
+
+
+def plot_comparison_calibration(result, ax=None, *, n_bins=10, strategy="uniform"):
+    """Plot the reliability diagram of :meth:`ComparisonResult.plot_calibration`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skbreast.model_selection import compare_models
+    >>> rng = np.random.RandomState(0)
+    >>> y = np.arange(40) % 2
+    >>> X = rng.normal(size=(40, 2)) + y[:, None]
+    >>> result = compare_models([LogisticRegression()], X, y,
+    ...                         groups=np.arange(40) // 2, cv=4, random_state=0)
+    >>> ax = result.plot_calibration()
+    >>> ax.get_xlabel()
+    'Mean predicted probability of 1'
+    """
+    with result._timed():
+        curves, skipped = reliability_curves(result, n_bins, strategy)
+    if not curves:
+        raise ValueError(
+            "No model has predict_proba: a reliability diagram needs probabilities."
+        )
+    return plot_reliability(curves, skipped, result.pos_label, ax=ax)

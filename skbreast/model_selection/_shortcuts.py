@@ -28,6 +28,7 @@ from sklearn.utils import Bunch
 
 from skbreast.datasets._imageio import is_path_input
 from skbreast.model_selection._format import MINUS, Table, signed
+from skbreast.model_selection._result_stats import interval
 
 #: Names of the default baselines, in the order they run and are reported.
 BASELINE_NAMES = ("colour-histogram", "thumbnail")
@@ -220,7 +221,31 @@ def colour_variants(X, splits, estimators, random_state):
 
 
 def colour_table(result):
-    """Return the colour-sensitivity table of a result (``colour_sensitivity``)."""
+    """Return the colour-sensitivity table of a result (``colour_sensitivity``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import FunctionTransformer
+    >>> from skbreast.model_selection import compare_models
+    >>> rng = np.random.RandomState(0)
+    >>> groups = np.repeat(np.arange(20), 4)
+    >>> y = groups % 2
+    >>> images = rng.randint(60, 200, (80, 8, 8, 3)).astype(np.uint8)
+    >>> images[y == 1, :, :, 0] -= 50  # the classes differ in colour
+    >>> mean_colour = FunctionTransformer(lambda X: X.mean(axis=(1, 2)))
+    >>> result = compare_models(
+    ...     {"colour": make_pipeline(mean_colour, LogisticRegression())},
+    ...     images, y, groups=groups, cv=4, random_state=0,
+    ...     colour_check=True)
+    >>> table = result.colour_sensitivity()
+    >>> table["colour_dependent"], table["normalised_change"][0] < -0.5
+    ([True], True)
+    >>> result.colour_dependent
+    {'colour': True}
+    """
     columns = {
         c: []
         for c in (
@@ -290,7 +315,29 @@ def colour_table(result):
 
 # --------------------------------------------------------------- shortcut check
 def shortcut_rows(result, confidence_level, n_resamples):
-    """Per baseline: its ROC AUC, the best model's, their paired difference."""
+    """Per baseline: its ROC AUC, the best model's, their paired difference.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skbreast.model_selection import compare_models
+    >>> rng = np.random.RandomState(0)
+    >>> groups = np.repeat(np.arange(20), 4)
+    >>> y = groups % 2
+    >>> images = rng.randint(0, 80, (80, 8, 8, 3)).astype(np.uint8)
+    >>> images[y == 1, :, :, 0] += 120  # the classes differ in redness only
+    >>> with warnings.catch_warnings(record=True):  # the shortcut warning
+    ...     result = compare_models([DummyClassifier()], images, y,
+    ...                             groups=groups, cv=4, random_state=0,
+    ...                             baselines=True)
+    >>> check = result.shortcut_check()
+    >>> check["baseline"], check["fires"]
+    (['colour-histogram', 'thumbnail'], [True, True])
+    >>> result.summary().warnings == [result.shortcut_warning]
+    True
+    """
     columns = {
         c: []
         for c in (
@@ -320,7 +367,7 @@ def shortcut_rows(result, confidence_level, n_resamples):
         defined = folds[np.isfinite(folds)]
         mean = float(defined.mean()) if len(defined) else np.nan
         estimates, values, resampler = result._distributions(baseline, n_resamples)
-        ci = result._interval(
+        ci = interval(
             estimates["roc_auc"],
             values["roc_auc"],
             resampler,
@@ -440,3 +487,14 @@ def shortcut_sentence(table, external):
             "skbreast benchmark --test-data)."
         )
     )
+
+
+def shortcut_check(result, confidence_level, n_resamples):
+    """Return ``Bunch(table, warning)``: :func:`shortcut_rows` and its verdict."""
+    if not result.baselines:
+        raise ValueError(
+            "The comparison ran no baselines: pass baselines=True to compare_models."
+        )
+    table = shortcut_rows(result, confidence_level, n_resamples)
+    warning = shortcut_sentence(table, external=result.external is not None)
+    return Bunch(table=table, warning=warning)
