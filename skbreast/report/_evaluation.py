@@ -36,6 +36,16 @@ def metric_rows(scores, intervals):
     rows : list of tuple
         ``(key, label, value, shown, interval)``; ``interval`` is ``"[low, high]"``,
         ``"n/a"`` when it is undefined, or empty for a metric without one.
+
+    Examples
+    --------
+    >>> from skbreast.report import metric_rows
+    >>> rows = metric_rows(
+    ...     {"accuracy": 0.9, "roc_auc": float("nan")},
+    ...     {"accuracy": {"low": 0.8, "high": 0.95}},
+    ... )
+    >>> [(key, shown, interval) for key, _, _, shown, interval in rows]
+    [('accuracy', '0.900', '[0.800, 0.950]'), ('roc_auc', 'n/a', '')]
     """
     from skbreast.metrics import get_metric
 
@@ -87,6 +97,16 @@ def evaluation_report(
     -------
     report : Report
         Render it with :func:`skbreast.report.write_report`.
+
+    Examples
+    --------
+    >>> from skbreast.report import evaluation_report, metric_rows
+    >>> rows = metric_rows({"accuracy": 0.9}, {})
+    >>> report = evaluation_report(
+    ...     rows, note="A test set of ten images.", classification_report="..."
+    ... )
+    >>> [section.title for section in report.sections]
+    ['', 'Classification report', 'Run']
     """
     table = Table(
         ["Metric", "Value", "95% CI"],

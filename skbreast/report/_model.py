@@ -12,7 +12,15 @@ from typing import ClassVar
 
 @dataclass
 class Paragraph:
-    """A paragraph of plain text."""
+    """A paragraph of plain text.
+
+    Examples
+    --------
+    >>> from skbreast.report import Paragraph, Report, Section, render_markdown
+    >>> report = Report("R", sections=[Section("S", [Paragraph("Some text.")])])
+    >>> "Some text." in render_markdown(report)
+    True
+    """
 
     text: str
     kind: ClassVar[str] = "paragraph"
@@ -20,7 +28,15 @@ class Paragraph:
 
 @dataclass
 class BulletList:
-    """A bullet list of plain-text items (empty items are left out)."""
+    """A bullet list of plain-text items (empty items are left out).
+
+    Examples
+    --------
+    >>> from skbreast.report import BulletList, Report, Section, render_markdown
+    >>> report = Report("R", sections=[Section("S", [BulletList(["a", "", "b"])])])
+    >>> [line for line in render_markdown(report).splitlines() if line.startswith("-")]
+    ['- a', '- b']
+    """
 
     items: list
     kind: ClassVar[str] = "bullets"
@@ -28,7 +44,15 @@ class BulletList:
 
 @dataclass
 class Preformatted:
-    """Text shown as is, in a fixed-width font (e.g. a classification report)."""
+    """Text shown as is, in a fixed-width font (e.g. a classification report).
+
+    Examples
+    --------
+    >>> from skbreast.report import Preformatted, Report, Section, render_html
+    >>> report = Report("R", sections=[Section("S", [Preformatted("a  b")])])
+    >>> "a  b" in render_html(report)
+    True
+    """
 
     text: str
     kind: ClassVar[str] = "preformatted"
@@ -39,6 +63,17 @@ class Table:
     """A table of text cells: ``headers`` and ``rows`` of as many cells.
 
     ``caption`` is shown above it.
+
+    Examples
+    --------
+    >>> from skbreast.report import Table, render_table
+    >>> table = Table(["Metric", "Value"], [["Accuracy", "0.900"]], caption="Scores")
+    >>> print(render_table(table, "markdown"))
+    Scores
+    <BLANKLINE>
+    | Metric | Value |
+    |---|---|
+    | Accuracy | 0.900 |
     """
 
     headers: list
@@ -52,6 +87,14 @@ class Figure:
     """A PNG file of the report's folder, by its file name, with a caption.
 
     The HTML page embeds the file; the Markdown page links it.
+
+    Examples
+    --------
+    >>> from skbreast.report import Figure, Report, Section, render_markdown
+    >>> figure = Figure("roc_curve.png", "ROC curve")
+    >>> report = Report("R", sections=[Section("Figures", [figure])])
+    >>> "![ROC curve](roc_curve.png)" in render_markdown(report)
+    True
     """
 
     path: str
@@ -64,6 +107,13 @@ class Section:
     """A titled section (``level`` 2) or sub-section (3) of blocks.
 
     A section without a title holds the blocks before the first heading.
+
+    Examples
+    --------
+    >>> from skbreast.report import Paragraph, Report, Section, render_markdown
+    >>> section = Section("Details", [Paragraph("More.")], level=3)
+    >>> "### Details" in render_markdown(Report("R", sections=[section]))
+    True
     """
 
     title: str = ""
