@@ -28,6 +28,9 @@ Stages:
 3. ``breakhis``: ``breakhis_100x_half`` (319 images, 17 patients) at 96x144, the
    same 5 patient folds as ``bench_pretrain_pcam.py``.
 
+``--image-size N`` resizes the images to N px inside the MobileNetV2 models (the
+probe too); ``--epochs`` sets their epochs, ``--cnn-epochs`` the CNN's.
+
 Fit times are CPU seconds of this process (``time.process_time``) beside the wall
 seconds, so that a busy machine distorts them less. With ``--out`` the JSON is
 rewritten after every model, so a run stopped early keeps its rows.
@@ -78,6 +81,7 @@ WEIGHTS_SHA256 = "3a46aabfeddadda51c1cc595ddd819ae24f93d1ce1a3ac762a459fb4248d04
 def _models(args, memory):
     common = dict(
         backbone="mobilenetv2",
+        image_size=args.image_size,
         epochs=args.epochs,
         early_stopping=args.early_stopping,
         random_state=0,
@@ -90,6 +94,7 @@ def _models(args, memory):
         "probe_imagenet": lambda: LinearProbeClassifier(
             "mobilenetv2",
             weights=str(WEIGHTS),
+            image_size=args.image_size,
             class_weight="balanced",
             memory=memory,
             random_state=0,
@@ -263,6 +268,12 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--cnn-epochs", type=int, default=10)
     parser.add_argument(
+        "--image-size",
+        type=int,
+        default=None,
+        help="size the MobileNetV2 models resize images to (default: as loaded)",
+    )
+    parser.add_argument(
         "--early-stopping", action="store_true", help="default: off (fixed epochs)"
     )
     parser.add_argument("--models", nargs="*", default=None)
@@ -275,6 +286,7 @@ def main(argv=None):
         weights=WEIGHTS.name,
         weights_sha256=WEIGHTS_SHA256,
         epochs=args.epochs,
+        image_size=args.image_size,
         wall_seconds=round(time.perf_counter() - t0, 1),
         cpu_seconds=round(time.process_time() - cpu0, 1),
         keras=keras.__version__,
