@@ -23,13 +23,15 @@ from skbreast._training.precision import dtype_policy, resolve_precision
 from skbreast.models._backbones import (
     APPLICATIONS,
     build_application_embedder,
-    existing_weights_path,
     fixed_input_size,
     hub_preset,
     layer_output,
     model_input,
     pooled,
     preset_input,
+)
+from skbreast.models._weights import (
+    existing_weights_path,
 )
 
 # Built models kept per process (each ResNet-50 holds about 100 MB of weights).

@@ -7,9 +7,6 @@ from skbreast.models._backbones import (
     RESNET_APPLICATIONS,
     application_backbone,
     application_input,
-    check_sha256,
-    existing_weights_path,
-    load_weights_file,
 )
 from skbreast.models._common import (
     check_input_shape,
@@ -17,6 +14,11 @@ from skbreast.models._common import (
     classification_head,
     image_input,
     layer_seed,
+)
+from skbreast.models._weights import (
+    check_sha256,
+    existing_weights_path,
+    load_weights_file,
 )
 
 #: Backbones accepted by :func:`build_resnet` and :class:`skbreast.ResNetClassifier`.

@@ -16,12 +16,8 @@ from skbreast.models._backbones import (
     APPLICATIONS,
     application_backbone,
     application_input,
-    check_sha256,
-    existing_weights_path,
-    file_sha256,
     hub_preset,
     keras_cache,
-    load_weights_file,
     model_input,
     preset_input,
     weights_file_name,
@@ -32,6 +28,12 @@ from skbreast.models._common import (
     classification_head,
     image_input,
     layer_seed,
+)
+from skbreast.models._weights import (
+    check_sha256,
+    existing_weights_path,
+    file_sha256,
+    load_weights_file,
 )
 
 #: Momentum of the batch normalisation layers of a backbone trained from random

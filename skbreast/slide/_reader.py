@@ -8,16 +8,21 @@ files tiffslide cannot open (e.g. MRXS, NDPI variants) and only when the
 """
 
 import contextlib
-import logging
 import math
 import os
 import threading
 from collections import namedtuple
-from xml.etree import ElementTree
 
 import numpy as np
 
 from skbreast.datasets._imageio import resize_image
+from skbreast.slide._backends import (
+    SlideReadError,
+    float_or_none,
+    ome_mpp,
+    open_openslide,
+    open_tiffslide,
+)
 
 __all__ = ["Level", "Slide", "SlideReadError", "open_slide"]
 
@@ -42,120 +47,6 @@ Examples
 # Scanners store downsamples such as 4.0002 for a nominal 4: a level within this
 # relative distance of the asked resolution counts as fine enough.
 _LEVEL_TOLERANCE = 1e-2
-
-
-class SlideReadError(ValueError):
-    """A slide file exists but cannot be read (not a slide, truncated, corrupt).
-
-    The message names the file. It subclasses :class:`ValueError`, like
-    :class:`skbreast.datasets` image errors, because the problem is the file's
-    content, not the file system.
-
-    Examples
-    --------
-    >>> from skbreast.slide import SlideReadError
-    >>> issubclass(SlideReadError, ValueError)
-    True
-    """
-
-
-class _LogCollector(logging.Handler):
-    """Collects tifffile's error records while a file is opened."""
-
-    def __init__(self):
-        super().__init__(level=logging.ERROR)
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
-
-
-def _open_tiffslide(path):
-    import tiffslide
-
-    # tifffile logs a corrupt or truncated IFD and goes on without the levels
-    # behind it; such a slide would look valid with fewer levels, so it is
-    # refused here instead.
-    logger = logging.getLogger("tifffile")
-    collector = _LogCollector()
-    logger.addHandler(collector)
-    try:
-        handle = tiffslide.TiffSlide(path)
-        properties = handle.properties
-    finally:
-        logger.removeHandler(collector)
-    if collector.messages:
-        handle.close()
-        raise SlideReadError(
-            f"Slide {path!r} is corrupt or truncated: {collector.messages[0]}"
-        )
-    _check_tile_data(handle, path, properties)
-    return handle, properties
-
-
-def _check_tile_data(handle, path, properties):
-    """Refuse a file whose tiles point past its end (a truncated download)."""
-    try:
-        series = handle.ts_tifffile.series[properties["tiffslide.series-index"]]
-    except Exception:  # not backed by a local TIFF file: nothing to check
-        return
-    size = os.path.getsize(path)
-    for level in series.levels:
-        for page in level.pages:
-            if page is None or not hasattr(page, "dataoffsets"):
-                continue
-            offsets = np.asarray(page.dataoffsets, dtype=np.int64)
-            counts = np.asarray(page.databytecounts, dtype=np.int64)
-            end = int((offsets + counts).max()) if len(offsets) else 0
-            if end > size:
-                raise SlideReadError(
-                    f"Slide {path!r} is truncated: its image data runs to byte "
-                    f"{end} but the file has {size} bytes."
-                )
-
-
-def _open_openslide(path):
-    import openslide
-
-    handle = openslide.OpenSlide(path)
-    return handle, dict(handle.properties)
-
-
-# OME pixel sizes are in microns unless the file says otherwise.
-_MICRONS_PER_UNIT = {"µm": 1.0, "um": 1.0, "nm": 1e-3, "mm": 1e3, "cm": 1e4, "m": 1e6}
-
-
-def _ome_mpp(handle):
-    """Microns per pixel from OME-XML ``PhysicalSizeX/Y``, or None."""
-    try:
-        xml = handle.ts_tifffile.ome_metadata
-    except Exception:  # not a local TIFF file
-        return None
-    if not xml:
-        return None
-    try:
-        root = ElementTree.fromstring(xml)
-    except ElementTree.ParseError:
-        return None
-    for element in root.iter():
-        if element.tag.rpartition("}")[2] != "Pixels":
-            continue
-        sizes = []
-        for axis in ("X", "Y"):
-            size = _float_or_none(element.get(f"PhysicalSize{axis}"))
-            unit = _MICRONS_PER_UNIT.get(element.get(f"PhysicalSize{axis}Unit", "µm"))
-            if size is not None and unit is not None:
-                sizes.append(size * unit)
-        return float(np.mean(sizes)) if sizes else None
-    return None
-
-
-def _float_or_none(value):
-    try:
-        value = float(value)
-    except (TypeError, ValueError):
-        return None
-    return value if math.isfinite(value) and value > 0 else None
 
 
 class Slide:
@@ -244,10 +135,10 @@ class Slide:
         self.dimensions = dims[0]
         self.mpp, self.magnification = self._resolution()
         if self.mpp is None and self.backend == "tiffslide":
-            self.mpp = _ome_mpp(handle)
+            self.mpp = ome_mpp(handle)
 
     def _open_first(self, backend):
-        openers = {"tiffslide": _open_tiffslide, "openslide": _open_openslide}
+        openers = {"tiffslide": open_tiffslide, "openslide": open_openslide}
         names = ["tiffslide", "openslide"] if backend == "auto" else [backend]
         first_error = None
         for name in names:
@@ -276,11 +167,11 @@ class Slide:
 
     def _resolution(self):
         prefix = "tiffslide" if self.backend == "tiffslide" else "openslide"
-        mpp_x = _float_or_none(self.properties.get(f"{prefix}.mpp-x"))
-        mpp_y = _float_or_none(self.properties.get(f"{prefix}.mpp-y"))
+        mpp_x = float_or_none(self.properties.get(f"{prefix}.mpp-x"))
+        mpp_y = float_or_none(self.properties.get(f"{prefix}.mpp-y"))
         mpps = [m for m in (mpp_x, mpp_y) if m is not None]
         mpp = float(np.mean(mpps)) if mpps else None
-        power = _float_or_none(self.properties.get(f"{prefix}.objective-power"))
+        power = float_or_none(self.properties.get(f"{prefix}.objective-power"))
         return mpp, power
 
     def __repr__(self):
@@ -326,7 +217,7 @@ class Slide:
                 raise ValueError(f"Slide {self.path!r} is closed.")
             handle = self._free.pop() if self._free else None
         if handle is None:
-            opener = _open_tiffslide if self.backend == "tiffslide" else _open_openslide
+            opener = open_tiffslide if self.backend == "tiffslide" else open_openslide
             handle = opener(self.path)[0]
             with self._lock:
                 self._handles.append(handle)
