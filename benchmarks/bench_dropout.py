@@ -15,6 +15,7 @@ TensorFlow backend only (the layer is Keras' own on the others).
 """
 
 import argparse
+import contextlib
 import json
 import os
 import time
@@ -48,11 +49,27 @@ def layer_step(layer, dtype, shape):
     return step
 
 
+@contextlib.contextmanager
+def dtype_policy(policy):
+    """Build Keras layers under ``policy`` inside the block, then restore the old one.
+
+    Keras' public global dtype policy (``keras.config.set_dtype_policy``): layers
+    built inside the block take ``policy`` unless given their own ``dtype``.
+    """
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def model_step(drop, precision):
     """One training step of the default CNN built with ``drop`` as its dropout."""
     import keras
 
-    from skbreast._training.precision import dtype_policy
     from skbreast.models import build_cnn
 
     with dtype_policy(precision):

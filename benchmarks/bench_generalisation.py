@@ -51,7 +51,7 @@ from sklearn.model_selection import StratifiedGroupKFold  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 
 from skbreast import CNNClassifier, ResNetClassifier  # noqa: E402
-from skbreast.datasets import load_breakhis, load_image_folder  # noqa: E402
+from skbreast.datasets import load_breakhis, load_image_folder, read_images  # noqa: E402
 from skbreast.preprocessing import StainNormalizer  # noqa: E402
 
 DATA = Path(
@@ -198,12 +198,10 @@ def run_pcam(args):
         if hashlib.sha1(Path(p).read_bytes()).hexdigest() not in train_hashes
     ]
     valid_keep, _ = _dedup_paths(valid.filenames[valid_keep])
-    from skbreast.datasets._base import load_pixels
-
-    Xtr, _ = load_pixels(train.filenames[keep], size, "raise", None)
+    Xtr = read_images(train.filenames[keep], size)
     ytr = np.asarray(train.target)[keep]
     vpaths = valid.filenames[valid_keep]
-    Xte, _ = load_pixels(vpaths, size, "raise", None)
+    Xte = read_images(vpaths, size)
     yte = np.asarray(valid.target)[valid_keep]
     for config in args.configs:
         estimator = CNNClassifier(epochs=args.epochs, random_state=args.seed)

@@ -46,8 +46,7 @@ from sklearn.metrics import (
 )
 
 from skbreast import CNNClassifier
-from skbreast.datasets import load_image_folder
-from skbreast.datasets._imageio import read_images
+from skbreast.datasets import load_image_folder, read_images
 
 DEFAULT_ROOT = Path(__file__).resolve().parents[2] / "shared" / "data" / "pcam_subset"
 METRICS = ["recall", "precision", "f1", "roc_auc", "balanced_accuracy"]

@@ -147,7 +147,7 @@ def _estimator(args):
 
 
 def worker(args):
-    from skbreast.datasets._imageio import read_images
+    from skbreast.datasets import read_images
 
     rss_source, read_rss = _rss_reader()
     size = (args.image_size, args.image_size)

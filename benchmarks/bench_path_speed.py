@@ -104,8 +104,7 @@ def epoch_timer():
 
 def fit_mode(args, mode, paths, y, scratch):
     """Fit in one mode; return its timings, estimator, X and cache folder."""
-    from skbreast.datasets import image_cache
-    from skbreast.datasets._imageio import read_images
+    from skbreast.datasets import image_cache, read_images
 
     result = {"mode": mode, "folder": None}
     if mode == "array":

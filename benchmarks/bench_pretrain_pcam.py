@@ -50,6 +50,7 @@ Usage::
 """
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -72,11 +73,8 @@ from sklearn.model_selection import (  # noqa: E402
 from sklearn.pipeline import make_pipeline  # noqa: E402
 from sklearn.preprocessing import StandardScaler  # noqa: E402
 
-from skbreast import CNNClassifier, ResNetClassifier  # noqa: E402
-from skbreast.cli.common import atomic_output  # noqa: E402
-from skbreast.datasets import load_breakhis, load_image_folder  # noqa: E402
-from skbreast.datasets._imageio import read_images  # noqa: E402
-from skbreast.embedding import ImageEmbedder  # noqa: E402
+from skbreast import CNNClassifier, ImageEmbedder, ResNetClassifier  # noqa: E402
+from skbreast.datasets import load_breakhis, load_image_folder, read_images  # noqa: E402
 from skbreast.models import RandomDihedral, RandomStainJitter, build_resnet  # noqa: E402
 
 DATA = Path(
@@ -473,9 +471,24 @@ def main(argv=None):
 
 
 def _write_json(path, result):
-    """Write ``result`` to ``path`` atomically (the CLI's temporary-file rename)."""
-    with atomic_output(path) as f:
-        f.write(json.dumps(result, indent=1))
+    """Write ``result`` to ``path`` atomically: a temporary file beside it, renamed.
+
+    An error leaves ``path`` as it was, so nobody ever finds half a file.
+    """
+    path = os.path.abspath(os.fspath(path))
+    folder, name = os.path.split(path)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.{time.time_ns()}.tmp")
+    try:
+        # Exclusive creation; open() applies the umask like any new file.
+        with open(tmp, "x") as f:
+            f.write(json.dumps(result, indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(tmp)
+        raise
 
 
 if __name__ == "__main__":

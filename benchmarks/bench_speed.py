@@ -30,6 +30,7 @@ median over the repeats, because timings on a shared machine drift.
 """
 
 import argparse
+import contextlib
 import gc
 import json
 import os
@@ -68,6 +69,23 @@ def stratified_subset(y, n, seed=0):
     return np.sort(np.concatenate(picked))[:n]
 
 
+@contextlib.contextmanager
+def dtype_policy(policy):
+    """Build Keras layers under ``policy`` inside the block, then restore the old one.
+
+    Keras' public global dtype policy (``keras.config.set_dtype_policy``): layers
+    built inside the block take ``policy`` unless given their own ``dtype``.
+    """
+    import keras
+
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(policy)
+    try:
+        yield
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
 def plain_keras_cnn(precision="float32"):
     """The CNNClassifier default architecture, as a Keras user would write it.
 
@@ -77,8 +95,6 @@ def plain_keras_cnn(precision="float32"):
     """
     import keras
     from keras import layers
-
-    from skbreast._training.precision import dtype_policy
 
     # The policy applies to the layers built inside the block, as a global
     # policy would, and is restored afterwards.
@@ -124,6 +140,35 @@ def skbreast_estimator(cls, precision, epochs, seed):
         precision=precision,
         random_state=seed,
     )
+
+
+def cpu_has_bfloat16():
+    """Whether the CPU has bfloat16 instructions (Linux ``/proc/cpuinfo`` flags).
+
+    Elsewhere (or if the file cannot be read) the answer is False.
+    """
+    if not sys.platform.startswith("linux"):
+        return False
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return "avx512_bf16" in flags or "amx_bf16" in flags
+    except OSError:
+        pass
+    return False
+
+
+def auto_precision():
+    """What ``precision="auto"`` resolves to here: ``precision_`` after a tiny fit."""
+    from skbreast import CNNClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.integers(0, 256, (8, *IMAGE_SIZE, 3), dtype=np.uint8)
+    y = np.arange(8) % 2
+    clf = skbreast_estimator(CNNClassifier, "auto", 1, 0).fit(X, y)
+    return clf.precision_
 
 
 def epoch_timer():
@@ -406,8 +451,6 @@ def main():
     import keras
     import tensorflow as tf
 
-    from skbreast._training.precision import _cpu_has_bfloat16, resolve_precision
-
     def log(line):
         print(line, flush=True)
 
@@ -415,11 +458,11 @@ def main():
     if not root.is_dir():
         sys.exit(f"PCam subset not found at {root}")
     onednn = os.environ.get("TF_ENABLE_ONEDNN_OPTS")
-    auto = resolve_precision("auto")
+    auto = auto_precision()
     log(
         f"CPUs: {os.cpu_count()} (shared with other jobs: timings are noisy), "
         f"TensorFlow {tf.__version__}, Keras {keras.__version__}, "
-        f"TF_ENABLE_ONEDNN_OPTS={onednn}, CPU bfloat16: {_cpu_has_bfloat16()}, "
+        f"TF_ENABLE_ONEDNN_OPTS={onednn}, CPU bfloat16: {cpu_has_bfloat16()}, "
         f'precision="auto" -> {auto}'
     )
     X_all, y_all = load_split(root, "train")

@@ -12,6 +12,7 @@ from skbreast.datasets._fetch import fetch_breakhis, fetch_idc, get_data_home
 from skbreast.datasets._folder import load_image_folder
 from skbreast.datasets._idc import load_idc
 from skbreast.datasets._image_cache import get_image_cache, image_cache, set_image_cache
+from skbreast.datasets._imageio import read_images
 from skbreast.datasets._synthetic import make_patches
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "load_idc",
     "load_image_folder",
     "make_patches",
+    "read_images",
     "set_image_cache",
 ]

@@ -360,6 +360,9 @@ def read_images(
 ):
     """Read many image files into one preallocated uint8 array, in parallel.
 
+    This is the decoder of the dataset loaders and of the estimators' file-path
+    input, so arrays decoded with it match what those see.
+
     Parameters
     ----------
     paths : sequence of str or path-like
@@ -368,7 +371,9 @@ def read_images(
         ``(height, width)`` every image is resized to (bilinear, antialiased).
         Required, so that the images stack into one array.
     channels : {1, 3}, default=3
-        3 for RGB, 1 for grayscale; see :func:`read_image`.
+        3 for RGB, 1 for grayscale. Grayscale, palette, RGBA (alpha composited
+        onto white), CMYK and 16-bit images are all converted; 16-bit values are
+        scaled to 8 bits (``round(v / 257)``), not clipped.
     n_jobs : int, default=None
         Number of decoding threads. ``None`` means ``min(8, os.cpu_count())``;
         negative values count back from the number of CPUs (-1: all). Small
@@ -392,7 +397,8 @@ def read_images(
         file is a wrong path, not a bad image).
     ImageReadError
         With ``on_error="raise"``, for a corrupt, truncated, non-image or
-        oversized file; the message names the file.
+        oversized file (more than 180 million pixels); the message names the
+        file. A subclass of :class:`ValueError`.
 
     Notes
     -----
@@ -404,7 +410,7 @@ def read_images(
     --------
     >>> import tempfile, os
     >>> from PIL import Image
-    >>> from skbreast.datasets._imageio import read_images
+    >>> from skbreast.datasets import read_images
     >>> folder = tempfile.mkdtemp()
     >>> paths = [os.path.join(folder, f"{i}.png") for i in range(3)]
     >>> for i, p in enumerate(paths):
