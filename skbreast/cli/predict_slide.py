@@ -22,7 +22,6 @@ from skbreast.cli.common import (
     progress,
 )
 
-DEFAULT_BATCH_SIZE = 64
 # Longest side of the heatmap figure's thumbnail, in pixels.
 _THUMBNAIL_SIDE = 2048
 
@@ -78,10 +77,18 @@ def add_parser(sub):
         "--top-k", type=int, default=10, help="tiles averaged for the top-k mean"
     )
     parser.add_argument(
+        "--pos-label",
+        metavar="CLASS",
+        default=None,
+        help="the class whose probability is mapped and scored (default: the "
+        "model's last class, e.g. 'malignant' of benign/malignant or 1 of 0/1)",
+    )
+    parser.add_argument(
         "--batch-size",
         type=int,
-        default=DEFAULT_BATCH_SIZE,
-        help="tiles decoded and predicted at once",
+        default=None,
+        help="tiles decoded and predicted at once (default: about 16 MB of "
+        "tiles, a multiple of 128)",
     )
     parser.add_argument(
         "--jobs", type=int, default=None, help="tile-decoding threads (default: 4)"
@@ -93,7 +100,7 @@ def add_parser(sub):
 
 
 def _check_args(args):
-    if args.batch_size < 1:
+    if args.batch_size is not None and args.batch_size < 1:
         raise CLIError(f"--batch-size must be at least 1, got {args.batch_size}.")
     if args.tile_size is not None and args.tile_size < 1:
         raise CLIError(f"--tile-size must be at least 1, got {args.tile_size}.")
@@ -105,6 +112,19 @@ def _check_args(args):
     if len(set(names)) != len(names):
         raise CLIError("two slides have the same file name; their outputs would clash.")
     return names
+
+
+def _pos_label(estimator, name):
+    """Return the model's class written ``name`` on the command line, or None."""
+    if name is None:
+        return None
+    classes = list(getattr(estimator, "classes_", []))
+    # Classes may be ints or strings; the command line gives text.
+    matches = [c for c in classes if str(c) == name]
+    if not matches:
+        shown = ", ".join(str(c) for c in classes)
+        raise CLIError(f"--pos-label {name!r} is not a class of the model ({shown}).")
+    return matches[0]
 
 
 def _open_all(paths):
@@ -161,6 +181,7 @@ def run(args, argv):
     names = _check_args(args)
     out = check_output_folder(args.out, args.force, "--out folder")
     estimator = load_model_file(args.model)
+    pos_label = _pos_label(estimator, args.pos_label)
     slides = _open_all(args.slides)
     try:
         for slide, name in zip(slides, names):
@@ -184,8 +205,9 @@ def run(args, argv):
                         level=args.level,
                         overlap=args.overlap,
                         min_tissue=args.min_tissue,
-                        batch_size=args.batch_size,
+                        batch_size=args.batch_size or "auto",
                         n_jobs=args.jobs,
+                        pos_label=pos_label,
                         callback=advance,
                     )
                 except SlideReadError as exc:

@@ -3,6 +3,7 @@
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
@@ -15,11 +16,19 @@ _STATS = ("mean", "max", "min", "std", "top_k_mean", "fraction_positive")
 class TilePooling(TransformerMixin, BaseEstimator):
     """Pool the tiles of each slide into one row of slide-level features.
 
-    Each sample is a whole slide: a :class:`SlidePrediction` (its tile
-    scores are pooled) or an array of tile values, shape ``(n_tiles,)`` for
-    scores or ``(n_tiles, n_features)`` for embeddings (each column pooled).
-    Followed by e.g. :class:`~sklearn.linear_model.LogisticRegression`, it
-    learns a slide label from its tiles; cross-validate it by patient.
+    Each sample is a whole slide: ``X[i]`` is slide ``i``, whatever holds
+    the slides. A slide is a :class:`SlidePrediction` (its tile scores are
+    pooled) or an array of tile values, shape ``(n_tiles,)`` for scores or
+    ``(n_tiles, n_features)`` for embeddings (each column pooled). So ``X``
+    may be a list of them (slides with different tile counts), or one 2-D
+    array of shape ``(n_slides, n_tiles)`` holding each slide's tile scores
+    in a row (a 3-D array for embeddings), NaN-padded where a slide has
+    fewer tiles: **NaN means "no tile"** and is left out of every statistic.
+    A 2-D array is therefore never one slide's embeddings; put those in a
+    list. Followed by e.g. :class:`~sklearn.linear_model.LogisticRegression`,
+    it learns a slide label from its tiles; cross-validate it by patient.
+
+    Read more in the :ref:`User Guide <slides>`.
 
     Limits, which any slide-level model on pooled tiles shares:
 
@@ -45,15 +54,17 @@ class TilePooling(TransformerMixin, BaseEstimator):
         Tiles averaged by "top_k_mean" (all of them when a slide has fewer).
     threshold : float, default=0.5
         The cut of "fraction_positive".
-    fill_value : float, default=0.0
-        The features of a slide without tiles.
+    fill_value : float or "nan", default=0.0
+        The features of a slide without tiles (or of a column without a
+        value that is not NaN).
 
     Attributes
     ----------
     n_tile_features_ : int
         Values per tile seen in ``fit`` (1 for scores).
     n_features_in_ : int
-        The same (there is no fixed column count per slide).
+        The same. Not the width of a 2-D ``X``: that is a tile count, which
+        differs between data sets and is not checked in ``transform``.
 
     Examples
     --------
@@ -61,6 +72,13 @@ class TilePooling(TransformerMixin, BaseEstimator):
     >>> from skbreast.slide import TilePooling
     >>> slides = [np.array([0.1, 0.2, 0.9]), np.array([0.1, 0.1])]
     >>> TilePooling(top_k=2).fit_transform(slides).round(2)
+    array([[0.4 , 0.9 , 0.55, 0.33],
+           [0.1 , 0.1 , 0.1 , 0.  ]])
+
+    The same slides as one NaN-padded array:
+
+    >>> padded = np.array([[0.1, 0.2, 0.9], [0.1, 0.1, np.nan]])
+    >>> TilePooling(top_k=2).fit_transform(padded).round(2)
     array([[0.4 , 0.9 , 0.55, 0.33],
            [0.1 , 0.1 , 0.1 , 0.  ]])
     """
@@ -84,23 +102,57 @@ class TilePooling(TransformerMixin, BaseEstimator):
         self.threshold = threshold
         self.fill_value = fill_value
 
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # NaN pads the rows of slides with fewer tiles than the widest.
+        tags.input_tags.allow_nan = True
+        return tags
+
     def _tiles(self, X):
-        if isinstance(X, np.ndarray) and X.dtype != object:
+        if sparse.issparse(X):
+            # A sparse zero would be a tile of score 0, not a missing one.
+            raise TypeError(
+                "TilePooling does not take sparse input; give a dense array "
+                "(NaN for missing tiles) or a list of per-slide arrays."
+            )
+        if isinstance(X, (str, bytes)):
+            raise TypeError(
+                "TilePooling takes a sequence of slides (SlidePrediction or arrays "
+                f"of tile values), got {type(X).__name__}."
+            )
+        if not isinstance(X, (list, tuple, np.ndarray)) and hasattr(X, "__array__"):
+            # DataFrames and other array-likes: their rows are the slides
+            # (iterating a DataFrame would give its column names instead).
+            X = np.asarray(X)
+        elif not hasattr(X, "__len__"):
+            X = list(X)
+        if isinstance(X, np.ndarray) and X.dtype != object and X.ndim < 2:
             raise ValueError(
                 "TilePooling takes one item per slide (a SlidePrediction or an "
-                f"array of its tiles), got one {X.ndim}-D array; wrap the slides "
-                "in a list."
+                f"array of its tiles), got one {X.ndim}-D array. Reshape your "
+                "data with array.reshape(1, -1) if it holds the tile scores of "
+                "one slide, or put the slides in a list."
             )
+        if len(X) == 0:
+            raise ValueError("TilePooling needs at least one slide, got none.")
         out = []
         for i, item in enumerate(X):
             values = item.scores if hasattr(item, "scores") else item
-            values = np.asarray(values, dtype=float)
+            values = np.asarray(values)
+            if np.iscomplexobj(values):
+                raise ValueError(f"Complex data not supported (slide {i}).")
+            values = values.astype(float, copy=False)
             if values.ndim == 1:
                 values = values[:, None]
             if values.ndim != 2:
                 raise ValueError(
                     f"Slide {i} has tile values of shape {values.shape}; expected "
                     "(n_tiles,) or (n_tiles, n_features)."
+                )
+            if np.isinf(values).any():
+                raise ValueError(
+                    f"Slide {i} has infinite tile values; only NaN (no tile) is "
+                    "allowed besides finite numbers."
                 )
             out.append(values)
         return out
@@ -110,8 +162,9 @@ class TilePooling(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of SlidePrediction or array-like
-            One item per slide.
+        X : list of SlidePrediction or arrays, or ndarray of shape (n_slides, n_tiles)
+            One item per slide (a 3-D array for embeddings); NaN marks a
+            missing tile.
         y : None
             Ignored.
 
@@ -145,12 +198,13 @@ class TilePooling(TransformerMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : sequence of SlidePrediction or array-like
-            One item per slide.
+        X : list of SlidePrediction or arrays, or ndarray of shape (n_slides, n_tiles)
+            One item per slide (a 3-D array for embeddings); NaN marks a
+            missing tile.
 
         Returns
         -------
-        features : ndarray of shape (n_slides, len(stats) * n_tile_features_)
+        features : ndarray of shape (n_slides, ``len(stats) * n_tile_features_``)
             Grouped by statistic, then by tile column.
 
         Examples
@@ -174,6 +228,17 @@ class TilePooling(TransformerMixin, BaseEstimator):
         return np.array(rows, dtype=float).reshape(len(rows), -1)
 
     def _pool(self, values, width):
+        present = ~np.isnan(values)
+        if present.all():
+            return self._pool_columns(values, width)
+        # NaN is padding: pool each column over its own tiles.
+        out = np.empty((len(self.stats), width))
+        for j in range(width):
+            column = values[present[:, j], j][:, None]
+            out[:, j] = self._pool_columns(column, 1)
+        return out.ravel()
+
+    def _pool_columns(self, values, width):
         if len(values) == 0:
             return np.full(len(self.stats) * width, float(self.fill_value))
         k = min(self.top_k, len(values))

@@ -306,6 +306,21 @@ class Slide:
             )
         return int(level)
 
+    def _level_origins(self, locations, level):
+        """Return the level pixels where reads at level-0 ``locations`` start.
+
+        tiffslide starts a read of ``level`` at ``int(x / downsample)``, so a
+        region read once and cut gives exactly the pixels of reading each part
+        on its own. OpenSlide draws sub-pixel offsets above level 0 with
+        interpolation; there (and for any other reader) this returns None.
+        """
+        downsample = self.levels[level].downsample
+        if self.backend != "tiffslide" and downsample != 1.0:
+            return None
+        locations = np.asarray(locations, dtype=np.int64).reshape(-1, 2)
+        # float64 division then truncation: tiffslide's int(x / downsample).
+        return (locations / downsample).astype(np.int64)
+
     # ----------------------------------------------------------------- reads
     def read_region(self, location, level, size):
         """Read a region of one level as RGB pixels.

@@ -12,6 +12,14 @@ from skbreast.slide._tissue import TissueMask, tissue_mask
 
 __all__ = ["SlideTiles", "TileGrid", "tile_grid"]
 
+# Tile positions tested against the tissue mask at once (about 20 MB of them
+# and the mask's temporaries).
+_BLOCK_POSITIONS = 1 << 18
+# Neighbouring tiles are read as one region (each read decodes whole TIFF
+# tiles: 0.57 ms for a 50-pixel tile alone, 14 ms for a row of 96) when the
+# region holds at most this many times their own pixels.
+_REGION_DENSITY = 4
+
 
 @dataclass(frozen=True)
 class TileGrid:
@@ -176,21 +184,29 @@ def tile_grid(
     width, height = slide.dimensions
     xs = np.arange(0, width - extent[0] + 1, stride[0], dtype=np.int64)
     ys = np.arange(0, height - extent[1] + 1, stride[1], dtype=np.int64)
-    gx, gy = np.meshgrid(xs, ys)
-    coords = np.stack([gx.ravel(), gy.ravel()], axis=1).reshape(-1, 2)
-    tissue = None
     if isinstance(mask, str) and mask == "auto":
         mask = tissue_mask(slide)
-    if mask is not None:
-        if not isinstance(mask, TissueMask):
-            raise TypeError(
-                f"mask must be 'auto', a TissueMask or None, got {type(mask).__name__}."
-            )
-        tissue = mask.fraction(coords, extent)
-        keep = tissue >= min_tissue if min_tissue > 0 else np.ones(len(coords), bool)
-        # A tile with no tissue at all never passes, even with min_tissue=0.
-        keep &= tissue > 0
-        coords, tissue = coords[keep], tissue[keep]
+    if mask is not None and not isinstance(mask, TissueMask):
+        raise TypeError(
+            f"mask must be 'auto', a TissueMask or None, got {type(mask).__name__}."
+        )
+    # A block of rows at a time: a 100,000-pixel slide has 4 million positions
+    # of 50-pixel tiles, and testing them all at once peaked at 431 MiB of
+    # positions and temporaries (tracemalloc), 31 MiB in blocks.
+    rows_per_block = max(1, _BLOCK_POSITIONS // max(1, len(xs)))
+    coord_blocks, tissue_blocks = [np.empty((0, 2), np.int64)], [np.empty(0)]
+    for start in range(0, len(ys), rows_per_block):
+        gx, gy = np.meshgrid(xs, ys[start : start + rows_per_block])
+        coords = np.stack([gx.ravel(), gy.ravel()], axis=1)
+        if mask is not None:
+            tissue = mask.fraction(coords, extent)
+            # A tile with no tissue at all never passes, even with min_tissue=0.
+            keep = (tissue > 0) & (tissue >= min_tissue)
+            coords = coords[keep]
+            tissue_blocks.append(tissue[keep])
+        coord_blocks.append(coords)
+    coords = np.concatenate(coord_blocks)
+    tissue = None if mask is None else np.concatenate(tissue_blocks)
     return TileGrid(
         coords=coords,
         tile_size=(tile_w, tile_h),
@@ -207,8 +223,12 @@ class SlideTiles:
     """The tiles of a grid as images, read on demand in batches.
 
     Only the tiles asked for are decoded, so a slide of any size costs the
-    memory of one or two batches. Hand a batch to any fitted classifier's
-    ``predict_proba`` (or an ``ImageEmbedder``'s ``transform``).
+    memory of one or two batches. Neighbouring tiles of a batch are read as
+    one region (a region at most four times their pixels) and cut, which
+    decodes each of the file's own tiles once instead of once per tile over
+    it; the pixels are the same as reading each tile alone. Larger batches
+    of dense tissue therefore decode faster. Hand a batch to any fitted
+    classifier's ``predict_proba`` (or an ``ImageEmbedder``'s ``transform``).
 
     Parameters
     ----------
@@ -293,15 +313,41 @@ class SlideTiles:
             return self._take(indices, pool)
 
     def _take(self, indices, pool):
-        width, height = self.grid.tile_size
+        grid = self.grid
+        width, height = grid.tile_size
+        read_w, read_h = grid.read_size
         out = np.empty((len(indices), height, width, 3), dtype=np.uint8)
-        # Each tile lands in its own row: the batch is the same whatever the
-        # number of threads or the order they finish in.
-        tiles = (
-            map(self.read, indices) if pool is None else pool.map(self.read, indices)
-        )
-        for k, tile in enumerate(tiles):
-            out[k] = tile
+        origins = None
+        if len(indices) > 1:
+            origins = self.slide._level_origins(grid.coords[indices], grid.level)
+        if origins is None:
+            groups = [np.array([k]) for k in range(len(indices))]
+        else:
+            groups = _region_groups(origins, grid.read_size)
+
+        def fill(group):
+            # Each tile lands in its own row: the batch is the same whatever
+            # the number of threads, the grouping or the order reads finish in.
+            if len(group) == 1:
+                out[group[0]] = self.read(indices[group[0]])
+                return
+            first = origins[group].min(axis=0)
+            span = origins[group].max(axis=0) - first + (read_w, read_h)
+            corner = grid.coords[indices[group]].min(axis=0)
+            region = self.slide.read_region(corner, grid.level, tuple(span))
+            for k in group:
+                x, y = origins[k] - first
+                tile = region[y : y + read_h, x : x + read_w]
+                if (read_w, read_h) != tuple(grid.tile_size):
+                    tile = resize_image(tile, grid.tile_size[::-1])
+                out[k] = tile
+
+        if pool is None:
+            for group in groups:
+                fill(group)
+        else:
+            for _ in pool.map(fill, groups):
+                pass
         return out
 
     def batches(self, batch_size=64, n_jobs=1):
@@ -352,6 +398,31 @@ class SlideTiles:
                 if nxt is not None:
                     pending = ahead.submit(load, nxt)
                 yield batch
+
+
+def _region_groups(origins, size):
+    """Split tiles into groups read as one region each.
+
+    ``origins`` are the tiles' level-pixel corners in grid (row-major) order,
+    so halving a group keeps each half together on the slide. A group is kept
+    when its bounding region holds at most ``_REGION_DENSITY`` times its
+    tiles' pixels, which bounds the memory of a read by the batch's. Dense
+    tissue gives one group a batch; threads then share only sparse batches'
+    groups, because halving a dense region between two threads decodes the
+    TIFF tiles on the cut twice: 16,500 tiles/s against 27,100 for one thread
+    (50x50 tiles in batches of 512, 2 CPU cores).
+    """
+    width, height = size
+    todo, groups = [np.arange(len(origins))], []
+    while todo:
+        group = todo.pop()
+        spread = np.ptp(origins[group], axis=0)
+        area = (int(spread[0]) + width) * (int(spread[1]) + height)
+        if len(group) == 1 or area <= _REGION_DENSITY * len(group) * width * height:
+            groups.append(group)
+        else:
+            todo += [group[: len(group) // 2], group[len(group) // 2 :]]
+    return groups
 
 
 @contextlib.contextmanager
