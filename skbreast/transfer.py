@@ -12,6 +12,7 @@ from skbreast._training import docstrings as _docstrings
 from skbreast._training.estimator import BaseImageClassifier
 from skbreast._training.fine_tuning import FineTuningMixin
 from skbreast.models import APPLICATION_BACKBONES, build_transfer
+from skbreast.models._backbones import image_size_pair
 from skbreast.models._transfer import describe_weights, resolved_weights
 
 
@@ -205,12 +206,6 @@ class TransferClassifier(ModelFileMixin, FineTuningMixin, BaseImageClassifier): 
         self.random_state = random_state
         self.verbose = verbose
 
-    def _image_size(self):
-        size = self.image_size
-        if size is None or isinstance(size, numbers.Integral):
-            return size
-        return tuple(int(s) for s in size)
-
     def _build_model(self, input_shape, n_outputs, input_scale, seed):
         return build_transfer(
             input_shape,
@@ -218,7 +213,7 @@ class TransferClassifier(ModelFileMixin, FineTuningMixin, BaseImageClassifier): 
             backbone=self.backbone,
             weights=self.weights,
             weights_sha256=self.weights_sha256,
-            image_size=self._image_size(),
+            image_size=self.image_size,
             dropout=self.dropout,
             input_scale=input_scale,
             seed=seed,
@@ -234,10 +229,7 @@ class TransferClassifier(ModelFileMixin, FineTuningMixin, BaseImageClassifier): 
             if previous is None or model is not vars(self).get("model_"):
                 # A new model: describe the weights it was built from. A warm
                 # start keeps the description of the model it continues.
-                size = self._image_size()
-                height = size if isinstance(size, numbers.Integral) else None
-                if height is None:
-                    height = (size or attributes["image_shape_"])[0]
-                previous = describe_weights(self.backbone, self.weights, int(height))
+                size = image_size_pair(self.image_size) or attributes["image_shape_"]
+                previous = describe_weights(self.backbone, self.weights, int(size[0]))
             attributes = {**attributes, "backbone_weights_": previous}
         super()._set_fitted(attributes, model)

@@ -25,6 +25,7 @@ from skbreast.models._backbones import (
     build_application_embedder,
     fixed_input_size,
     hub_preset,
+    image_size_pair,
     layer_output,
     model_input,
     pooled,
@@ -100,17 +101,6 @@ def fixed_image_size(embedder):
     return None
 
 
-def image_size_pair(image_size):
-    if isinstance(image_size, (int, np.integer)):
-        return (int(image_size), int(image_size))
-    size = tuple(int(s) for s in np.ravel(image_size))
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(
-            f"image_size must be an int or a (height, width) pair, got {image_size!r}."
-        )
-    return size
-
-
 def resolve(embedder, image_shape, input_scale, *, needs_fingerprint):
     """Return the :class:`Embedding` of ``embedder``'s parameters for these images."""
     backbone = embedder.backbone
@@ -128,7 +118,7 @@ def resolve(embedder, image_shape, input_scale, *, needs_fingerprint):
             f"{_kind(backbone)} backbone."
         )
     image_shape = tuple(int(d) for d in image_shape)
-    size = None if embedder.image_size is None else image_size_pair(embedder.image_size)
+    size = image_size_pair(embedder.image_size)
     if is_named(backbone):
         return _named(embedder, image_shape, input_scale, size)
     clf = unwrap_classifier(backbone)

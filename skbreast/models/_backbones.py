@@ -231,6 +231,20 @@ def imagenet_preprocessing(x, mode):
     return y
 
 
+def image_size_pair(image_size):
+    """Return ``image_size`` (an int or a pair) as ``(height, width)``, or None."""
+    if image_size is None:
+        return None
+    if isinstance(image_size, (int, np.integer)):
+        return (int(image_size), int(image_size))
+    size = tuple(int(s) for s in np.ravel(image_size))
+    if len(size) != 2 or min(size) < 1:
+        raise ValueError(
+            f"image_size must be an int or a (height, width) pair, got {image_size!r}."
+        )
+    return size
+
+
 def application_input(x, backbone, image_size=None):
     """Turn [0, 1] images into the input of a keras.applications network.
 

@@ -17,6 +17,7 @@ from skbreast.models._backbones import (
     application_backbone,
     application_input,
     hub_preset,
+    image_size_pair,
     keras_cache,
     model_input,
     preset_input,
@@ -234,7 +235,7 @@ def build_transfer(
     x = augmentation_layers(
         x, flip=flip, rotate90=rotate90, stain_jitter=stain_jitter, zoom=zoom, seed=seed
     )
-    size = _size_pair(image_size)
+    size = image_size_pair(image_size)
     if kind == "application":
         x, (height, width) = application_input(x, backbone, size)
         net = application_backbone(
@@ -265,19 +266,6 @@ def build_transfer(
         )(x)
     outputs = classification_head(x, n_outputs, seed)
     return keras.Model(inputs, outputs, name="transfer")
-
-
-def _size_pair(image_size):
-    if image_size is None:
-        return None
-    if isinstance(image_size, int) or getattr(image_size, "ndim", None) == 0:
-        return (int(image_size), int(image_size))
-    size = tuple(int(s) for s in image_size)
-    if len(size) != 2 or min(size) < 1:
-        raise ValueError(
-            f"image_size must be an int or a (height, width) pair, got {image_size!r}."
-        )
-    return size
 
 
 def _own_network(backbone, kind, weights, weights_sha256, seed):
