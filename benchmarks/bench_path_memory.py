@@ -37,11 +37,11 @@ import os
 import platform
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
 import numpy as np
+from _memory import PeakSampler, reset_high_water_mark, rss_reader, status_bytes
 
 DEFAULT_ROOT = (
     Path(__file__).resolve().parents[2] / "shared" / "data" / "pcam_subset" / "train"
@@ -50,68 +50,6 @@ MB = 1024 * 1024
 RELATIVE_ALLOWANCE = 0.15
 ABSOLUTE_ALLOWANCE_MB = 8.0
 WARMUP_IMAGES = 64
-
-
-# ---------------------------------------------------------------- memory probes
-def _status_kb(field):
-    """A ``kB`` field of /proc/self/status (Linux), in bytes; None elsewhere."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _rss_reader():
-    try:
-        import psutil
-
-        process = psutil.Process()
-        return "psutil", lambda: process.memory_info().rss
-    except ImportError:
-        return "/proc/self/status VmRSS", lambda: _status_kb("VmRSS")
-
-
-def _reset_high_water_mark():
-    """Reset VmHWM to the current RSS (Linux >= 4.0); return whether it worked."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class PeakSampler:
-    """Samples RSS in a background thread and keeps the maximum."""
-
-    def __init__(self, read_rss, interval=0.005):
-        self.read_rss = read_rss
-        self.interval = interval
-        self.peak = 0
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.read_rss())
-            self.samples += 1
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self.peak = self.read_rss()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.read_rss())
-        return False
 
 
 # ---------------------------------------------------------------- one run
@@ -149,7 +87,7 @@ def _estimator(args):
 def worker(args):
     from skbreast.datasets import read_images
 
-    rss_source, read_rss = _rss_reader()
+    rss_source, read_rss = rss_reader()
     size = (args.image_size, args.image_size)
     paths, y = _subset(args.root, args.n, seed=0)
 
@@ -162,13 +100,13 @@ def worker(args):
     gc.collect()
 
     baseline = read_rss()
-    hwm_reset = _reset_high_water_mark()
+    hwm_reset = reset_high_water_mark()
     start = time.perf_counter()
     with PeakSampler(read_rss) as sampler:
         X = paths if args.mode == "path" else read_images(paths, size)
         clf = _estimator(args).fit(X, y)
     elapsed = time.perf_counter() - start
-    hwm = _status_kb("VmHWM") if hwm_reset else None
+    hwm = status_bytes("VmHWM") if hwm_reset else None
     peak = max(sampler.peak, hwm or 0)
     return {
         "mode": args.mode,

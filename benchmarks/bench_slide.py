@@ -45,12 +45,12 @@ import platform
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import zlib
 from pathlib import Path
 
 import numpy as np
+from _memory import PeakSampler, reset_high_water_mark, rss_reader, status_bytes
 
 MB = 1024 * 1024
 TILE = 50  # the default CNN's input side
@@ -180,68 +180,6 @@ def write_memory_slide(path, size, tile=512):
     return path
 
 
-# ---------------------------------------------------------------- memory probes
-def _status_bytes(field):
-    """A ``kB`` field of /proc/self/status (Linux), in bytes; None elsewhere."""
-    try:
-        with open("/proc/self/status") as f:
-            for line in f:
-                if line.startswith(field + ":"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        return None
-    return None
-
-
-def _rss_reader():
-    try:
-        import psutil
-
-        process = psutil.Process()
-        return "psutil", lambda: process.memory_info().rss
-    except ImportError:
-        return "/proc/self/status VmRSS", lambda: _status_bytes("VmRSS")
-
-
-def _reset_high_water_mark():
-    """Reset VmHWM to the current RSS (Linux >= 4.0); return whether it worked."""
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-        return True
-    except OSError:
-        return False
-
-
-class PeakSampler:
-    """Samples RSS in a background thread and keeps the maximum."""
-
-    def __init__(self, read_rss, interval=0.005):
-        self.read_rss = read_rss
-        self.interval = interval
-        self.peak = 0
-        self.samples = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def _run(self):
-        while not self._stop.is_set():
-            self.peak = max(self.peak, self.read_rss())
-            self.samples += 1
-            self._stop.wait(self.interval)
-
-    def __enter__(self):
-        self.peak = self.read_rss()
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self._stop.set()
-        self._thread.join()
-        self.peak = max(self.peak, self.read_rss())
-        return False
-
-
 # ---------------------------------------------------------------- workers
 def speed_worker(args):
     from skbreast.slide import SlideTiles, open_slide, predict_slide, tile_grid
@@ -300,17 +238,17 @@ def speed_worker(args):
 def memory_worker(args):
     from skbreast.slide import predict_slide
 
-    rss_source, read_rss = _rss_reader()
+    rss_source, read_rss = rss_reader()
     model = default_cnn()
     model.predict_proba(np.zeros((256, TILE, TILE, 3), np.uint8))
     gc.collect()
     baseline = read_rss()
-    hwm_reset = _reset_high_water_mark()
+    hwm_reset = reset_high_water_mark()
     start = time.perf_counter()
     with PeakSampler(read_rss) as sampler:
         pred = predict_slide(model, args.slide, batch_size=args.batch_size, n_jobs=2)
     seconds = time.perf_counter() - start
-    hwm = _status_bytes("VmHWM") if hwm_reset else None
+    hwm = status_bytes("VmHWM") if hwm_reset else None
     peak = max(sampler.peak, hwm or 0)
     return {
         "n_tiles": len(pred),

@@ -1,8 +1,10 @@
-"""`skbreast train`, `predict`, `evaluate`, `info` and `export` on the shared BreakHis.
+"""`skbreast train`, `predict`, `evaluate`, `info` and `export` on a made BreakHis tree.
 
-One tiny model (32x32 images, a 4-filter CNN, 1 epoch, 24 images) is trained once
-for the module; every command then runs on it in-process, except the checks of
-start-up imports and noise, which need a fresh interpreter.
+The tests write their own data: a BreakHis-layout tree of 40 small images (48x36,
+8 patients, a class signal in the colour), so that the module runs without the
+shared data. One tiny model (32x32 images, a 4-filter CNN, 1 epoch, 24 images) is
+trained once for the module; every command then runs on it in-process, except the
+checks of start-up imports and noise, which need a fresh interpreter.
 """
 
 import csv
@@ -15,14 +17,11 @@ import zipfile
 
 import numpy as np
 import pytest
-from _data_helpers import BREAKHIS_REAL, write_image
+from _data_helpers import write_image
+from PIL import Image
 
 import skbreast
 from skbreast.cli import main
-
-pytestmark = pytest.mark.skipif(
-    not BREAKHIS_REAL.is_dir(), reason="shared BreakHis data absent"
-)
 
 TINY = [
     "--image-size",
@@ -37,6 +36,40 @@ TINY = [
 ]
 CLASSES = ["benign", "malignant"]
 
+# (class, type folder, type code, patient): 4 benign and 4 malignant patients.
+PATIENTS = [
+    ("benign", "adenosis", "A", "10001"),
+    ("benign", "adenosis", "A", "10002"),
+    ("benign", "fibroadenoma", "F", "10003"),
+    ("benign", "fibroadenoma", "F", "10004"),
+    ("malignant", "ductal_carcinoma", "DC", "20001"),
+    ("malignant", "ductal_carcinoma", "DC", "20002"),
+    ("malignant", "papillary_carcinoma", "PC", "20003"),
+    ("malignant", "papillary_carcinoma", "PC", "20004"),
+]
+PER_PATIENT = 5
+
+
+@pytest.fixture(scope="module")
+def breakhis(tmp_path_factory):
+    """A BreakHis-layout tree of 40 noisy 48x36 images (not the model's size)."""
+    base = tmp_path_factory.mktemp("breakhis")
+    breast = base / "BreaKHis_v1" / "histology_slides" / "breast"
+    rng = np.random.default_rng(0)
+    for cls, folder, code, patient in PATIENTS:
+        letter = "B" if cls == "benign" else "M"
+        slide = breast / cls / "SOB" / folder / f"SOB_{letter}_{code}_14-{patient}"
+        shade = np.array([220, 120, 190] if letter == "B" else [90, 40, 130])
+        for seq in range(1, PER_PATIENT + 1):
+            noise = rng.integers(-40, 41, (36, 48, 3))
+            pixels = np.clip(shade + noise, 0, 255).astype(np.uint8)
+            path = (
+                slide / "100X" / f"SOB_{letter}_{code}-14-{patient}-100-{seq:03d}.png"
+            )
+            path.parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pixels).save(path)
+    return base
+
 
 def _one_line_error(capsys, message):
     err = capsys.readouterr().err
@@ -48,10 +81,10 @@ def _one_line_error(capsys, message):
 
 
 @pytest.fixture(scope="module")
-def trained(tmp_path_factory):
+def trained(tmp_path_factory, breakhis):
     folder = tmp_path_factory.mktemp("trained")
     out = folder / "model.skb"
-    args = ["train", "--data", str(BREAKHIS_REAL), "--max-images", "24", *TINY]
+    args = ["train", "--data", str(breakhis), "--max-images", "24", *TINY]
     code = main(
         [*args, "--cv", "2", "--description", "a test model", "--out", str(out)]
     )
@@ -60,10 +93,10 @@ def trained(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def images(tmp_path_factory):
-    """A folder of 6 BreakHis images (350x230, not the model's size) and a bad file."""
+def images(tmp_path_factory, breakhis):
+    """A folder of 6 BreakHis images (48x36, not the model's size) and a bad file."""
     folder = tmp_path_factory.mktemp("images")
-    sources = sorted(BREAKHIS_REAL.rglob("*.png"))
+    sources = sorted(breakhis.rglob("*.png"))
     for path in sources[:3] + sources[-3:]:
         shutil.copy(path, folder / path.name)
     (folder / "nested").mkdir()
@@ -135,8 +168,8 @@ def test_help_and_info_import_no_framework(trained):
     assert "Classes: benign, malignant" in result.stdout
 
 
-def test_unknown_set_key_and_bad_values(trained, capsys, tmp_path):
-    args = ["train", "--data", str(BREAKHIS_REAL), "--out", str(tmp_path / "m.skb")]
+def test_unknown_set_key_and_bad_values(trained, breakhis, capsys, tmp_path):
+    args = ["train", "--data", str(breakhis), "--out", str(tmp_path / "m.skb")]
     assert main([*args, "--set", "nope=3"]) == 1
     err = _one_line_error(capsys, "--set 'nope=3': CNNClassifier has no parameter")
     assert "valid: balance" in err or "valid: batch_size" in err
@@ -148,8 +181,10 @@ def test_unknown_set_key_and_bad_values(trained, capsys, tmp_path):
     assert not (tmp_path / "m.skb").exists()
 
 
-def test_existing_outputs_are_refused_unless_forced(trained, images, capsys, tmp_path):
-    args = ["train", "--data", str(BREAKHIS_REAL), "--out", str(trained)]
+def test_existing_outputs_are_refused_unless_forced(
+    trained, images, breakhis, capsys, tmp_path
+):
+    args = ["train", "--data", str(breakhis), "--out", str(trained)]
     assert main(args) == 1
     _one_line_error(capsys, "exists already; pass --force")
     csv_path = tmp_path / "p.csv"
@@ -307,13 +342,13 @@ def test_image_errors_from_the_estimator_name_plain_paths(trained, images):
 
 
 # ------------------------------------------------------------------ evaluate
-def test_evaluate_writes_the_held_out_report(trained, capsys, tmp_path):
+def test_evaluate_writes_the_held_out_report(trained, breakhis, capsys, tmp_path):
     out = tmp_path / "report"
     args = [
         "evaluate",
         str(trained),
         "--data",
-        str(BREAKHIS_REAL),
+        str(breakhis),
         "--max-images",
         "30",
     ]
@@ -366,10 +401,10 @@ def test_evaluate_refuses_classes_the_model_does_not_know(trained, capsys, tmp_p
 
 # ------------------------------------------------------------------ export
 @pytest.fixture(scope="module")
-def uint8_images():
+def uint8_images(breakhis):
     from skbreast.datasets._imageio import read_images
 
-    paths = sorted(BREAKHIS_REAL.rglob("*.png"))[::40]
+    paths = sorted(breakhis.rglob("*.png"))[::5]
     return read_images(paths, (32, 32))
 
 
@@ -442,8 +477,8 @@ def test_export_refuses_bad_formats_and_paths(trained, capsys, tmp_path):
 
 
 # ------------------------------------------------------------------ start-up noise
-def test_no_framework_noise_on_stderr(trained, tmp_path):
-    image = sorted(BREAKHIS_REAL.rglob("*.png"))[0]
+def test_no_framework_noise_on_stderr(trained, breakhis, tmp_path):
+    image = sorted(breakhis.rglob("*.png"))[0]
     env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
     out = tmp_path / "p.csv"
     result = subprocess.run(
@@ -481,12 +516,14 @@ def _tiny_backbone_file(folder):
     return path
 
 
-def test_probe_trains_predicts_evaluates_and_exports(uint8_images, capsys, tmp_path):
+def test_probe_trains_predicts_evaluates_and_exports(
+    breakhis, uint8_images, capsys, tmp_path
+):
     ort = pytest.importorskip("onnxruntime")
     pytest.importorskip("tf2onnx")
     backbone = _tiny_backbone_file(tmp_path)
     model = tmp_path / "probe.skb"
-    args = ["train", "--data", str(BREAKHIS_REAL), "--max-images", "24"]
+    args = ["train", "--data", str(breakhis), "--max-images", "24"]
     args += ["--image-size", "32", "32", "--model", "probe"]
     args += ["--set", f"backbone={backbone}", "--set", "Cs=3", "--out", str(model)]
     assert main(args) == 0
@@ -499,12 +536,12 @@ def test_probe_trains_predicts_evaluates_and_exports(uint8_images, capsys, tmp_p
     assert "LinearProbeClassifier" in capsys.readouterr().out
 
     out = tmp_path / "predictions.csv"
-    files = [str(p) for p in sorted(BREAKHIS_REAL.rglob("*.png"))[:4]]
+    files = [str(p) for p in sorted(breakhis.rglob("*.png"))[:4]]
     assert main(["predict", str(model), *files, "--out", str(out)]) == 0
     assert len(_rows(out)) == 4
 
     report = tmp_path / "report"
-    args = ["evaluate", str(model), "--data", str(BREAKHIS_REAL)]
+    args = ["evaluate", str(model), "--data", str(breakhis)]
     args += ["--max-images", "30", "--n-resamples", "50", "--out", str(report)]
     assert main(args) == 0
     assert (report / "metrics.json").exists()
@@ -518,8 +555,8 @@ def test_probe_trains_predicts_evaluates_and_exports(uint8_images, capsys, tmp_p
     np.testing.assert_allclose(proba, expected, atol=1e-4)
 
 
-def test_probe_set_errors_name_the_probe(capsys, tmp_path):
-    args = ["train", "--data", str(BREAKHIS_REAL), "--model", "probe"]
+def test_probe_set_errors_name_the_probe(breakhis, capsys, tmp_path):
+    args = ["train", "--data", str(breakhis), "--model", "probe"]
     args += ["--set", "epochs=3", "--out", str(tmp_path / "m.skb")]
     assert main(args) == 1
     _one_line_error(capsys, "LinearProbeClassifier has no parameter 'epochs'")

@@ -21,7 +21,7 @@ from skbreast._training.batches import (
     as_path_array,
     is_path_input,
 )
-from skbreast.datasets._imageio import read_image
+from skbreast.datasets._imageio import flat_image_shape, read_image
 
 # Stored dtypes that reach the model as they are; anything else (int64, bool, object)
 # is converted to float32. uint8 is never widened: scaling happens inside the model.
@@ -137,19 +137,8 @@ class InputValidationMixin:
 
     def _flat_image_shape(self, n_features):
         """Return the image shape of flattened input (the class docstring's rule)."""
-        if self.input_shape is not None:
-            shape = self._checked_input_shape()
-            if int(np.prod(shape)) != n_features:
-                raise ValueError(
-                    f"X has {n_features} features per sample, which cannot be reshaped "
-                    f"to input_shape={shape} ({int(np.prod(shape))} values)."
-                )
-            return shape
-        for channels in (3, 1):
-            side = int(round(np.sqrt(n_features / channels)))
-            if side * side * channels == n_features:
-                return (side, side, channels)
-        return (1, n_features, 1)
+        shape = None if self.input_shape is None else self._checked_input_shape()
+        return flat_image_shape(n_features, shape)
 
     def _encode_labels(self, y, classes, incremental):
         check_classification_targets(y)

@@ -1,5 +1,7 @@
 """Building the estimators a command compares or trains from ``--models``/``--set``."""
 
+import contextlib
+
 from skbreast.cli.common import CLIError, parse_value
 
 MODEL_DEFAULTS = {
@@ -136,18 +138,11 @@ def make_estimator(model, settings, epochs, random_state, verbose=0):
     return estimator, params[model]
 
 
-def load_model_file(path):
-    """Return the estimator in the model file ``path``; errors as one line."""
-    import warnings
-
-    import skbreast
-    from skbreast.cli.common import plain_path, warn
-
-    path = plain_path(path)
+@contextlib.contextmanager
+def model_file_errors(path):
+    """Turn the errors of reading the model file ``path`` into one-line CLIErrors."""
     try:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            estimator = skbreast.load(path)
+        yield
     except FileNotFoundError:
         raise CLIError(f"No such model file: {path!r}.") from None
     except IsADirectoryError:
@@ -156,6 +151,19 @@ def load_model_file(path):
         raise CLIError(f"Cannot read {path!r}: permission denied.") from None
     except ValueError as exc:  # FileFormatError: corrupt, foreign or newer files
         raise CLIError(str(exc).splitlines()[0]) from None
+
+
+def load_model_file(path):
+    """Return the estimator in the model file ``path``; errors as one line."""
+    import warnings
+
+    import skbreast
+    from skbreast.cli.common import plain_path, warn
+
+    path = plain_path(path)
+    with model_file_errors(path), warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        estimator = skbreast.load(path)
     for w in caught:
         if issubclass(w.category, UserWarning) and "skbreast" in str(w.message):
             warn(str(w.message))

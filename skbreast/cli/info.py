@@ -6,7 +6,7 @@ Neither Keras nor TensorFlow is imported: it answers in a fraction of a second.
 import json
 import textwrap
 
-from skbreast.cli.common import CLIError, add_verbosity_flags, plain_path
+from skbreast.cli.common import add_verbosity_flags, plain_path
 
 #: Runs without Keras or TensorFlow (see skbreast.cli.main).
 NEEDS_FRAMEWORK = False
@@ -111,18 +111,11 @@ def format_card(card, path):
 def run(args, argv):
     """Run the ``info`` command; return the exit status."""
     from skbreast import read_model_card
+    from skbreast.cli.estimators import model_file_errors
 
     path = plain_path(args.model)
-    try:
+    with model_file_errors(path):
         card = read_model_card(path)
-    except FileNotFoundError:
-        raise CLIError(f"No such model file: {path!r}.") from None
-    except IsADirectoryError:
-        raise CLIError(f"{path!r} is a folder, not a model file.") from None
-    except PermissionError:
-        raise CLIError(f"Cannot read {path!r}: permission denied.") from None
-    except ValueError as exc:  # FileFormatError
-        raise CLIError(str(exc)) from None
     if args.json:
         print(json.dumps(card, indent=2))
     else:

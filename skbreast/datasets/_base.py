@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from skbreast.datasets._imageio import _read_sizes, read_images
+from skbreast.datasets._imageio import _read_images, _read_sizes
 
 # Extensions Pillow decodes that histology data sets use; anything else in a data
 # folder (README, CSV, .DS_Store, thumbnails databases) is ignored, as in Keras.
@@ -68,9 +68,9 @@ def most_common_size(paths, n_jobs=None):
 
 def _read(paths, image_size, on_error, n_jobs, sizes):
     if on_error == "raise":
-        images = read_images(paths, image_size, n_jobs=n_jobs, _sizes=sizes)
+        images = _read_images(paths, image_size, n_jobs=n_jobs, sizes=sizes)
         return images, np.ones(len(paths), dtype=bool)
-    return read_images(paths, image_size, n_jobs=n_jobs, on_error="skip", _sizes=sizes)
+    return _read_images(paths, image_size, n_jobs=n_jobs, on_error="skip", sizes=sizes)
 
 
 def _mode_size(sizes):

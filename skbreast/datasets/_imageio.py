@@ -75,6 +75,28 @@ def as_path_array(X):
     return np.asarray([os.fspath(p) for p in X], dtype=object)
 
 
+def flat_image_shape(n_features, input_shape=None):
+    """Return the ``(height, width, channels)`` of flattened rows of ``n_features``.
+
+    The estimators' and transformers' rule for 2-D input: ``input_shape`` (a
+    checked tuple of three ints) when given, which must hold ``n_features``
+    values; otherwise square RGB, then square grayscale, then one row of gray
+    pixels.
+    """
+    if input_shape is not None:
+        if int(np.prod(input_shape)) != n_features:
+            raise ValueError(
+                f"X has {n_features} features per sample, which cannot be reshaped "
+                f"to input_shape={input_shape} ({int(np.prod(input_shape))} values)."
+            )
+        return input_shape
+    for channels in (3, 1):
+        side = int(round(np.sqrt(n_features / channels)))
+        if side * side * channels == n_features:
+            return (side, side, channels)
+    return (1, n_features, 1)
+
+
 def resize_image(image, image_size):
     """Resize one image array exactly as :func:`read_image` resizes a file.
 
@@ -355,9 +377,7 @@ def _read_into(out, paths, image_size, channels, n_jobs, stop_on_error, sizes=No
     return errors
 
 
-def read_images(
-    paths, image_size, channels=3, n_jobs=None, on_error="raise", *, _sizes=None
-):
+def read_images(paths, image_size, channels=3, n_jobs=None, on_error="raise"):
     """Read many image files into one preallocated uint8 array, in parallel.
 
     This is the decoder of the dataset loaders and of the estimators' file-path
@@ -418,6 +438,18 @@ def read_images(
     >>> read_images(paths, image_size=(8, 10)).shape
     (3, 8, 10, 3)
     """
+    return _read_images(paths, image_size, channels, n_jobs, on_error)
+
+
+def _read_images(
+    paths, image_size, channels=3, n_jobs=None, on_error="raise", sizes=None
+):
+    """:func:`read_images`, also recording each file's native size if asked.
+
+    If given, ``sizes`` (an int array of shape (len(paths), 2)) receives every
+    file's native (height, width) as it is decoded: the dataset loaders use it
+    to check their guess of the common image size without a second header read.
+    """
     if on_error not in ("raise", "skip"):
         raise ValueError(f"on_error must be 'raise' or 'skip', got {on_error!r}.")
     image_size = _check_image_size(image_size, required=True)
@@ -434,7 +466,7 @@ def read_images(
         channels,
         n_jobs,
         stop_on_error=on_error == "raise",
-        sizes=_sizes,
+        sizes=sizes,
     )
     if on_error == "raise":
         return out

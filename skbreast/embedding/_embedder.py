@@ -403,16 +403,8 @@ class ImageEmbedder(
     # ------------------------------------------------------------------ persistence
     def _check_loaded_model(self, attributes, model):
         """Raise ValueError if a loaded model does not fit the loaded attributes."""
-        missing = {"image_shape_", "n_features_in_", "n_features_out_"} - set(
-            attributes
-        )
-        if missing:
-            raise ValueError(f"fitted attributes {sorted(missing)} are missing")
-        if tuple(model.inputs[0].shape[1:]) != tuple(attributes["image_shape_"]):
-            raise ValueError(
-                f"its model takes images of shape {tuple(model.inputs[0].shape[1:])}, "
-                f"but image_shape_ is {attributes['image_shape_']}"
-            )
+        required = {"image_shape_", "n_features_in_", "n_features_out_"}
+        check_loaded_input(attributes, model, required)
         if int(model.output.shape[-1]) != int(attributes["n_features_out_"]):
             raise ValueError(
                 f"its model returns {model.output.shape[-1]} features, but "
@@ -424,6 +416,22 @@ class ImageEmbedder(
             setattr(self, name, value)
         self.__dict__.pop("_embedding", None)
         self.model_ = model
+
+
+def check_loaded_input(attributes, model, required):
+    """Raise ValueError if a loaded model cannot serve the loaded attributes.
+
+    That is, if any of ``required`` is missing from ``attributes``, or ``model``
+    takes images of another shape than ``image_shape_``.
+    """
+    missing = set(required) - set(attributes)
+    if missing:
+        raise ValueError(f"fitted attributes {sorted(missing)} are missing")
+    if tuple(model.inputs[0].shape[1:]) != tuple(attributes["image_shape_"]):
+        raise ValueError(
+            f"its model takes images of shape {tuple(model.inputs[0].shape[1:])}, "
+            f"but image_shape_ is {attributes['image_shape_']}"
+        )
 
 
 def clone_sharing_backbone(estimator):

@@ -30,7 +30,11 @@ from skbreast._training.precision import PRECISIONS
 from skbreast._training.prediction import logits_model
 from skbreast._training.threads import limit_framework_threads
 from skbreast._training.validation import InputValidationMixin
-from skbreast.embedding._embedder import ImageEmbedder, clone_sharing_backbone
+from skbreast.embedding._embedder import (
+    ImageEmbedder,
+    check_loaded_input,
+    clone_sharing_backbone,
+)
 from skbreast.model_selection._baselines import tuned_logistic_regression
 
 # The parameters handed to the ImageEmbedder unchanged.
@@ -343,14 +347,7 @@ class LinearProbeClassifier(
     # ------------------------------------------------------------------ persistence
     def _check_loaded_model(self, attributes, model):
         """Raise ValueError if a loaded model does not fit the loaded attributes."""
-        missing = {"classes_", "image_shape_"} - set(attributes)
-        if missing:
-            raise ValueError(f"fitted attributes {sorted(missing)} are missing")
-        if tuple(model.inputs[0].shape[1:]) != tuple(attributes["image_shape_"]):
-            raise ValueError(
-                f"its model takes images of shape {tuple(model.inputs[0].shape[1:])}, "
-                f"but image_shape_ is {attributes['image_shape_']}"
-            )
+        check_loaded_input(attributes, model, {"classes_", "image_shape_"})
 
 
 def _fold_head(embedding_model, scaler, head):

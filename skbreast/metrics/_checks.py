@@ -38,6 +38,26 @@ def check_scores(y_score, name="y_score"):
     return y_score
 
 
+def check_pos_label(labels, pos_label, strings="The labels are strings"):
+    """Raise if ``pos_label`` cannot be the positive class among ``labels``.
+
+    ``labels`` are the unique labels (at most two). ``strings`` begins the message
+    for string labels with a non-string ``pos_label``: with one class present the
+    first check cannot fire, and this catches the common slip of leaving
+    ``pos_label=1`` with "benign"/"malignant" labels.
+    """
+    if labels.shape[0] == 2 and not np.any(labels == pos_label):
+        raise ValueError(
+            f"pos_label={pos_label!r} is not a valid label. It should be one of "
+            f"{labels.tolist()}."
+        )
+    if labels.dtype.kind in "OUS" and not isinstance(pos_label, str):
+        raise ValueError(
+            f"{strings} {labels.tolist()} but pos_label={pos_label!r}; pass "
+            "pos_label as one of the labels."
+        )
+
+
 def check_binary_target(y_true, pos_label):
     """Return ``(is_positive, reason)`` for binary labels ``y_true``.
 

@@ -10,6 +10,8 @@ from sklearn.utils import column_or_1d
 from sklearn.utils._param_validation import Options, StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 
+from skbreast.metrics._checks import check_pos_label
+
 
 def _binary_labels(y_true, y_pred, pos_label, func_name):
     """Check a binary problem and return ``(y_true, y_pred, negative label)``.
@@ -38,19 +40,7 @@ def _binary_labels(y_true, y_pred, pos_label, func_name):
             f"{func_name} is defined for binary problems only; got "
             f"{labels.shape[0]} labels: {labels.tolist()}."
         )
-    pos_present = bool(np.any(labels == pos_label))
-    if labels.shape[0] == 2 and not pos_present:
-        raise ValueError(
-            f"pos_label={pos_label!r} is not a valid label. It should be one of "
-            f"{labels.tolist()}."
-        )
-    if labels.dtype.kind in "OUS" and not isinstance(pos_label, str):
-        # With one class present the check above cannot fire; this catches the
-        # common slip of leaving pos_label=1 with "benign"/"malignant" labels.
-        raise ValueError(
-            f"The labels are strings {labels.tolist()} but pos_label="
-            f"{pos_label!r}; pass pos_label as one of the labels."
-        )
+    check_pos_label(labels, pos_label)
     negatives = labels[labels != pos_label]
     neg_label = negatives[0] if negatives.shape[0] else None
     return y_true, y_pred, neg_label

@@ -67,6 +67,16 @@ def best_point(fpr, tpr, metric, target):
     return best, float(candidates[best])
 
 
+def _best_value(y_true, y_score, pos_label, metric, target):
+    """Return the value of :func:`best_point` on the ROC of ``y_score``, or NaN."""
+    other = "specificity" if metric == "sensitivity" else "sensitivity"
+    roc = _roc(y_true, y_score, pos_label, f"{metric}_at_{other}")
+    if roc is None:
+        return np.nan
+    fpr, tpr, _ = roc
+    return best_point(fpr, tpr, metric, target)[1]
+
+
 _TARGET = Interval(Real, 0, 1, closed="both")
 _PARAMS = {
     "y_true": ["array-like"],
@@ -122,11 +132,7 @@ def sensitivity_at_specificity(y_true, y_score, *, specificity=0.9, pos_label=1)
     >>> sensitivity_at_specificity(y_true, y_score, specificity=0.9)
     0.75
     """
-    roc = _roc(y_true, y_score, pos_label, "sensitivity_at_specificity")
-    if roc is None:
-        return np.nan
-    fpr, tpr, _ = roc
-    return best_point(fpr, tpr, "sensitivity", specificity)[1]
+    return _best_value(y_true, y_score, pos_label, "sensitivity", specificity)
 
 
 @validate_params(
@@ -176,8 +182,4 @@ def specificity_at_sensitivity(y_true, y_score, *, sensitivity=0.95, pos_label=1
     >>> specificity_at_sensitivity(y_true, y_score, sensitivity=0.95)
     0.8
     """
-    roc = _roc(y_true, y_score, pos_label, "specificity_at_sensitivity")
-    if roc is None:
-        return np.nan
-    fpr, tpr, _ = roc
-    return best_point(fpr, tpr, "specificity", sensitivity)[1]
+    return _best_value(y_true, y_score, pos_label, "specificity", sensitivity)

@@ -11,6 +11,8 @@ from sklearn.utils import Bunch, column_or_1d
 from sklearn.utils._param_validation import StrOptions, validate_params
 from sklearn.utils.multiclass import type_of_target
 
+from skbreast.metrics._checks import check_pos_label
+
 _AGGREGATES = {"mean": np.mean, "median": np.median, "max": np.max}
 _PATIENT_METRICS = ("patient_accuracy", "roc_auc")
 
@@ -175,19 +177,7 @@ def _patient_scores(
             f"patient_scores is defined for binary problems only; y_true is "
             f"{target_type!r}."
         )
-    labels = np.unique(y_true)
-    if labels.shape[0] == 2 and not np.any(labels == pos_label):
-        raise ValueError(
-            f"pos_label={pos_label!r} is not a valid label. It should be one of "
-            f"{labels.tolist()}."
-        )
-    if labels.dtype.kind in "OUS" and not isinstance(pos_label, str):
-        # With one class present the check above cannot fire; this catches the
-        # common slip of leaving pos_label=1 with "benign"/"malignant" labels.
-        raise ValueError(
-            f"y_true holds string labels {labels.tolist()} but pos_label="
-            f"{pos_label!r}; pass pos_label as one of the labels."
-        )
+    check_pos_label(np.unique(y_true), pos_label, "y_true holds string labels")
     aggregate_func = _AGGREGATES.get(aggregate, aggregate)
 
     is_pos = y_true == pos_label

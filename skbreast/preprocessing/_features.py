@@ -20,6 +20,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skbreast.datasets._imageio import (
     as_path_array,
+    flat_image_shape,
     is_path_input,
     read_image,
     resize_image,
@@ -30,6 +31,7 @@ _CHANNEL_NAMES = {1: ("gray",), 3: ("red", "green", "blue")}
 
 def _flat_shape(n_features, input_shape):
     """Return the image shape of a flattened row (the estimators' rule)."""
+    shape = None
     if input_shape is not None:
         shape = tuple(int(d) for d in np.ravel(input_shape))
         if len(shape) != 3 or shape[2] not in (1, 3) or min(shape) < 1:
@@ -37,17 +39,7 @@ def _flat_shape(n_features, input_shape):
                 "input_shape must be (height, width, channels) with 1 or 3 "
                 f"channels, got {input_shape!r}."
             )
-        if int(np.prod(shape)) != n_features:
-            raise ValueError(
-                f"X has {n_features} features per sample, which cannot be reshaped "
-                f"to input_shape={shape} ({int(np.prod(shape))} values)."
-            )
-        return shape
-    for channels in (3, 1):
-        side = int(round(np.sqrt(n_features / channels)))
-        if side * side * channels == n_features:
-            return (side, side, channels)
-    return (1, n_features, 1)
+    return flat_image_shape(n_features, shape)
 
 
 class _ImageFeatures(TransformerMixin, BaseEstimator):
