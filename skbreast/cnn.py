@@ -96,6 +96,7 @@ class CNNClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc bel
         learning_rate=0.001,
         lr_schedule="plateau",
         class_weight=None,
+        threshold=0.5,
         early_stopping="auto",
         validation_fraction=0.1,
         n_iter_no_change=10,
@@ -127,6 +128,7 @@ class CNNClassifier(ModelFileMixin, BaseImageClassifier):  # noqa: D101 (doc bel
         self.learning_rate = learning_rate
         self.lr_schedule = lr_schedule
         self.class_weight = class_weight
+        self.threshold = threshold
         self.early_stopping = early_stopping
         self.validation_fraction = validation_fraction
         self.n_iter_no_change = n_iter_no_change

@@ -1,6 +1,7 @@
 """Plots for comparing classifiers: ROC curves, confusion matrices, training curves.
 
-Also the map of a whole slide's tile probabilities.
+Also the map of a whole slide's tile probabilities, and the map of one patient's
+patches laid back out where they were cut from the slide.
 
 The inputs are plain out-of-fold predictions, so the functions work with any
 classifier's cross-validation results, not only skbreast's. They draw with
@@ -14,6 +15,7 @@ __all__ = [
     "plot_gradcam_examples",
     "plot_roc_comparison",
     "plot_slide_heatmap",
+    "plot_slide_map",
     "plot_training_curves",
 ]
 
@@ -372,3 +374,186 @@ def plot_slide_heatmap(
     if title:
         ax.set_title(title)
     return ax
+
+
+def _slide_map_array(coords, values, patch_size=50):
+    """Return ``(grid, (col0, row0))``: ``values`` laid out on the patch grid.
+
+    Cell ``(y // patch_size - row0, x // patch_size - col0)`` holds the value of
+    the patch at ``(x, y)``; cells without a patch are NaN. Positions off the
+    grid are rounded down to it.
+
+    Examples
+    --------
+    >>> from skbreast.plotting import _slide_map_array
+    >>> grid, origin = _slide_map_array([[100, 50], [150, 100]], [0.2, 0.9])
+    >>> grid
+    array([[0.2, nan],
+           [nan, 0.9]])
+    >>> origin
+    (2, 1)
+    """
+    coords = np.asarray(coords)
+    values = np.asarray(values, dtype=float)
+    if coords.ndim != 2 or coords.shape[1] != 2:
+        raise ValueError(
+            f"coords must have shape (n_patches, 2) of (x, y) positions, got "
+            f"shape {coords.shape}."
+        )
+    if values.ndim != 1 or len(values) != len(coords):
+        raise ValueError(
+            f"Expected one value per patch: {len(coords)} positions in coords, "
+            f"values of shape {values.shape}."
+        )
+    if not len(coords):
+        raise ValueError("coords holds no patch: nothing to map.")
+    if not np.issubdtype(coords.dtype, np.number) or not np.all(np.isfinite(coords)):
+        raise ValueError("coords must hold finite numbers (pixel positions).")
+    if np.any(coords < 0):
+        raise ValueError("coords must be non-negative pixel positions.")
+    if patch_size is None or patch_size <= 0:
+        raise ValueError(f"patch_size must be positive, got {patch_size!r}.")
+    cells = np.floor_divide(coords, patch_size).astype(np.int64)
+    col0, row0 = (int(v) for v in cells.min(axis=0))
+    cols, rows = cells[:, 0] - col0, cells[:, 1] - row0
+    flat = rows * (cols.max() + 1) + cols
+    unique, counts = np.unique(flat, return_counts=True)
+    if np.any(counts > 1):
+        first = unique[counts > 1][0]
+        i = int(np.flatnonzero(flat == first)[0])
+        raise ValueError(
+            f"Two or more patches fall in the same cell of the map (row "
+            f"{int(rows[i])}, column {int(cols[i])}: x={coords[i, 0]}, "
+            f"y={coords[i, 1]} with patch_size={patch_size}); give each "
+            "patch once, and the patients one at a time."
+        )
+    grid = np.full((rows.max() + 1, cols.max() + 1), np.nan)
+    grid[rows, cols] = values
+    return grid, (col0, row0)
+
+
+def plot_slide_map(
+    coords,
+    proba,
+    y_true=None,
+    *,
+    patch_size=50,
+    axes=None,
+    cmap="viridis",
+    vmin=0.0,
+    vmax=1.0,
+    title=None,
+    label="positive probability",
+):
+    """Lay one patient's patches back out as a map of the slide.
+
+    Every patch is a cell of a grid at its position in the slide; cells without
+    a patch (background, or patches not predicted) are shown light grey. With
+    ``y_true`` the ground truth (0 or 1, on the same colour scale) is drawn left
+    of the predicted probabilities, with one colour bar for both.
+
+    Parameters
+    ----------
+    coords : array-like of shape (n_patches, 2)
+        The ``(x, y)`` pixel position of each patch's top-left corner in the
+        slide (``x`` and ``y`` of :func:`skbreast.datasets.load_idc`); positions
+        off the ``patch_size`` grid are rounded down to it.
+    proba : array-like of shape (n_patches,)
+        Predicted probability of the positive class per patch.
+    y_true : array-like of shape (n_patches,), default=None
+        True labels as 0/1 (1 = positive); adds the ground-truth panel.
+    patch_size : int, default=50
+        Side of a patch, in pixels: the grid's step.
+    axes : matplotlib Axes or sequence of 2 Axes, default=None
+        Where to draw: one axes, or two with ``y_true`` (ground truth, then
+        probabilities); None creates a figure.
+    cmap : str or Colormap, default="viridis"
+        Colour map of the probabilities.
+    vmin, vmax : float, default=0.0, 1.0
+        Values at the ends of the colour bar.
+    title : str, default=None
+        Title of the figure.
+    label : str, default="positive probability"
+        Label of the colour bar (e.g. ``"IDC probability"``).
+
+    Returns
+    -------
+    fig : matplotlib Figure
+        The figure holding the map(s) and the colour bar.
+
+    Raises
+    ------
+    ValueError
+        If the shapes disagree, a position is negative or not finite, ``y_true``
+        holds other values than 0 and 1, or two patches fall in one cell (the
+        error names the cell).
+
+    See Also
+    --------
+    plot_slide_heatmap : A whole slide's tile scores over its thumbnail.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skbreast.plotting import plot_slide_map
+    >>> coords = np.array([[0, 0], [50, 0], [0, 100]])
+    >>> fig = plot_slide_map(coords, [0.1, 0.7, 0.9], y_true=[0, 1, 1])
+    >>> fig.axes[1].images[0].get_array()[0]
+    masked_array(data=[0.1, 0.7],
+                 mask=[False, False],
+           fill_value=1e+20)
+    >>> fig.axes[-1].get_ylabel()
+    'positive probability'
+    """
+    import matplotlib
+
+    coords = np.asarray(coords)
+    grid, _ = _slide_map_array(coords, proba, patch_size)
+    panels = [grid]
+    titles = ["predicted probability"]
+    if y_true is not None:
+        truth = np.asarray(y_true)
+        if truth.shape != (len(coords),):
+            raise ValueError(
+                f"y_true must have shape ({len(coords)},), one label per patch; "
+                f"got shape {truth.shape}."
+            )
+        if not np.isin(truth, (0, 1)).all():
+            raise ValueError("y_true must hold 0 and 1 only (1 = positive).")
+        panels.insert(0, _slide_map_array(coords, truth, patch_size)[0])
+        titles.insert(0, "ground truth")
+    colours = matplotlib.colormaps[cmap] if isinstance(cmap, str) else cmap
+    colours = colours.with_extremes(bad="#d9d9d9")
+    height, width = grid.shape
+    if axes is None:
+        side = 4.2
+        fig, axes = _pyplot().subplots(
+            1,
+            len(panels),
+            figsize=(side * len(panels) + 1, side * height / max(width, height) + 1),
+            squeeze=False,
+        )
+        axes = axes[0]
+    else:
+        axes = np.atleast_1d(axes)
+        if len(axes) != len(panels):
+            raise ValueError(
+                f"Expected {len(panels)} axes (one per panel), got {len(axes)}."
+            )
+        fig = axes[0].figure
+    for ax, panel, name in zip(axes, panels, titles):
+        image = ax.imshow(
+            np.ma.masked_invalid(panel),
+            cmap=colours,
+            vmin=vmin,
+            vmax=vmax,
+            interpolation="nearest",
+        )
+        ax.set_title(name)
+        ax.set_xticks([])
+        ax.set_yticks([])
+    colorbar = fig.colorbar(image, ax=list(axes), fraction=0.046, pad=0.04)
+    colorbar.set_label(label)
+    if title:
+        fig.suptitle(title)
+    return fig

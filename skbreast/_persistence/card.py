@@ -121,6 +121,10 @@ def build_model_card(estimator, user_card=None, versions=None):
     best = getattr(estimator, "best_epoch_", None)
     if best is not None:
         fit["best_epoch"] = int(best)
+    # The probability of classes[1] above which predict gives it (binary).
+    threshold = getattr(estimator, "threshold_", None)
+    if threshold is not None:
+        fit["threshold"] = float(threshold)
     for key in ("loss", "val_loss"):
         if history.get(key):
             fit[f"final_{key}"] = plain(history[key][-1])

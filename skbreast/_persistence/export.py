@@ -5,6 +5,12 @@ conversion to float, the model's own scaling and preprocessing layers, the
 test-time augmentation (when the estimator has ``tta=True``) and the sigmoid or
 softmax are all inside, so a server needs no skbreast and no Python code of ours.
 Keras' own ``Model.export`` does the conversion (``tf2onnx`` for ONNX).
+
+The graphs output probabilities only, never labels: a server applies the
+decision threshold itself. A binary classifier's ``threshold_`` (which
+``predict`` uses, 0.5 unless ``threshold`` set or chose another) is in the
+model card (``fit.threshold``) and, for ONNX, in the ``threshold`` metadata
+property: predict ``classes[1]`` where its probability exceeds it.
 """
 
 import json
@@ -93,6 +99,9 @@ def _card_of(estimator):
             "classes": [str(c) for c in estimator.classes_],
             "image_size": [int(d) for d in estimator.image_shape_],
         }
+        threshold = getattr(estimator, "threshold_", None)
+        if threshold is not None:
+            card["fit"] = {"threshold": float(threshold)}
     return card
 
 
@@ -109,8 +118,10 @@ def _add_onnx_metadata(path, estimator):
                 if name == old:
                     node.output[i] = "probabilities"
         break
+    threshold = getattr(estimator, "threshold_", None)
     for key, value in {
         "classes": json.dumps([str(c) for c in estimator.classes_]),
+        "threshold": json.dumps(None if threshold is None else float(threshold)),
         "model_card": json.dumps(_card_of(estimator)),
     }.items():
         entry = model.metadata_props.add()

@@ -452,4 +452,15 @@ def _set_fitted(estimator, model, manifest, path):
             f"its model takes images of shape {input_shape}, but image_shape_ is "
             f"{attributes['image_shape_']}",
         )
+    if "threshold" in estimator.get_params(deep=False):
+        # Files written before the threshold parameter predicted at 0.5.
+        attributes.setdefault("threshold_", 0.5 if len(classes) == 2 else None)
+        threshold = attributes["threshold_"]
+        valid = (
+            threshold is None
+            if len(classes) != 2
+            else isinstance(threshold, float) and 0 < threshold < 1
+        )
+        if not valid:
+            raise _bad(path, f"invalid threshold_ {threshold!r}")
     estimator._set_fitted(attributes, model)

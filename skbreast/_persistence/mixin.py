@@ -36,7 +36,10 @@ class ModelFileMixin:
         the pixel scaling, any backbone preprocessing and, when ``tta=True``, the
         test-time augmentation are inside. Images must already be resized to
         ``image_shape_``. It matches :meth:`predict_proba` within about 1e-6 (in
-        float32 rather than float64).
+        float32 rather than float64). It outputs probabilities, not labels: a
+        binary model's :meth:`predict` gives ``classes_[1]`` where its probability
+        exceeds ``threshold_``, which the exported files carry in their model card
+        (``fit.threshold``) and, for ONNX, in the ``threshold`` metadata property.
 
         Parameters
         ----------
@@ -66,8 +69,9 @@ class ModelFileMixin:
 
         Notes
         -----
-        ONNX files carry ``classes`` (a JSON list) and ``model_card`` in their
-        metadata properties; SavedModels keep the card in
+        ONNX files carry ``classes`` (a JSON list), ``threshold`` (a JSON number,
+        null for more than two classes) and ``model_card`` in their metadata
+        properties; SavedModels keep the card in
         ``assets.extra/skbreast_model_card.json``.
 
         Examples

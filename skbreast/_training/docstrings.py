@@ -26,6 +26,22 @@ epochs : int, default={epochs}
     class_weight : dict, "balanced" or None, default=None
         Weights of the classes, keyed by label; "balanced" weights classes inversely
         to their frequency in the training data. Multiplied with ``sample_weight``.
+    threshold : float in (0, 1), "balanced_accuracy" or "f1", default=0.5
+        Decision threshold of a binary problem: ``predict`` gives ``classes_[1]``
+        where its probability exceeds ``threshold_`` (``decision_function`` is
+        shifted to match; ``predict_proba`` is unchanged). A float is used as is.
+        "balanced_accuracy" or "f1": after training, with the best weights
+        restored, the threshold that maximises that metric on the early-stopping
+        validation set is chosen (candidates: 0.5 and the midpoints between its
+        distinct probabilities; ties go to the one closest to 0.5). It costs one
+        prediction of that set and never sees test data: the set is held out of
+        the training data inside ``fit`` (whole patients with ``groups``, the
+        patients of ``validation_groups_``), so it is leak-free in
+        cross-validation too. Without a validation set (early stopping off or
+        declined by "auto", a validation set of one class, ``partial_fit``) it
+        warns and uses 0.5; a ``partial_fit`` continuing a fit keeps its
+        ``threshold_``. Ignored for more than two classes (``threshold_`` is
+        None). See the user guide's "Decision threshold".
     early_stopping : bool or "auto", default="auto"
         Hold out a stratified ``validation_fraction`` of the training data (drawn
         inside every fit, so cross-validation folds never leak into it), stop when the
@@ -76,7 +92,10 @@ epochs : int, default={epochs}
         validation loss so far. After a crash, ``skbreast.load`` gives a fitted
         estimator, and ``set_params(warm_start=True).fit(X, y)`` resumes training
         from it. Checkpoints store ``callbacks=None``; a parameter that cannot be
-        stored fails the fit before training starts.
+        stored fails the fit before training starts. They are written before a
+        string ``threshold`` is chosen, so their ``threshold_`` is the provisional
+        one (a float ``threshold``, the previous fit's ``threshold_`` when
+        continuing one, else 0.5), not the threshold the finished fit tunes.
     n_threads : int, "auto" or None, default="auto"
         CPU threads the Keras backend may use (TensorFlow's intra- and inter-op
         pools, PyTorch's thread count; JAX is configured through ``XLA_FLAGS``
@@ -151,6 +170,10 @@ classes_ : ndarray of shape (n_classes,)
     validation_groups_ : ndarray or None
         The patients (``groups`` values) the last fit held out for early
         stopping, sorted; None when it split by image or held out nothing.
+    threshold_ : float or None
+        The probability of ``classes_[1]`` above which ``predict`` gives it: the
+        ``threshold`` parameter, or the value chosen on the validation set for a
+        string; None for more than two classes.
     image_shape_ : tuple of int
         ``(height, width, channels)`` the model takes.
     input_scale_ : float

@@ -16,6 +16,7 @@ from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from skbreast._training.fit_loop import FitLoopMixin
 from skbreast._training.logits import LogitsClassifierMixin
 from skbreast._training.precision import PRECISIONS
+from skbreast._training.threshold import THRESHOLD_METRICS
 from skbreast._training.validation import InputValidationMixin
 
 # Images smaller than this (height or width) are not augmented: they are numeric
@@ -55,6 +56,10 @@ class BaseImageClassifier(
         "optimizer": [str, HasMethods(["get_config"]), type],
         "learning_rate": [Interval(numbers.Real, 0, None, closed="neither")],
         "class_weight": [dict, StrOptions({"balanced"}), None],
+        "threshold": [
+            Interval(numbers.Real, 0, 1, closed="neither"),
+            StrOptions(set(THRESHOLD_METRICS)),
+        ],
         "early_stopping": ["boolean", StrOptions({"auto"})],
         "validation_fraction": [Interval(numbers.Real, 0, 1, closed="neither")],
         "n_iter_no_change": [Interval(numbers.Integral, 1, None, closed="left")],

@@ -12,9 +12,10 @@ import warnings
 
 import keras
 import numpy as np
+from scipy.special import expit
 from sklearn.utils import check_random_state
 
-from skbreast._training.batches import TrainingBatches
+from skbreast._training.batches import TrainingBatches, predict_in_batches
 from skbreast._training.checkpoint import EstimatorCheckpoint, TrainingProgress
 from skbreast._training.holdout import early_stopping_split
 from skbreast._training.precision import (
@@ -22,11 +23,16 @@ from skbreast._training.precision import (
     jit_compile_setting,
     resolve_precision,
 )
-from skbreast._training.prediction import PREDICT_BATCH_SIZE
+from skbreast._training.prediction import (
+    PREDICT_BATCH_SIZE,
+    TTAModel,
+    logits_model,
+)
 from skbreast._training.release import released_after_fit
 from skbreast._training.sampling import make_resampler, patient_balancer
 from skbreast._training.schedules import schedule_callbacks
 from skbreast._training.threads import limit_framework_threads
+from skbreast._training.threshold import choose_threshold
 
 #: Fitted attributes that validation sets at the start of a fit.
 VALIDATION_ATTRIBUTES = ("n_features_in_", "feature_names_in_")
@@ -142,6 +148,7 @@ class FitLoopMixin:
         indices = np.arange(len(y_encoded))
         validation = None
         validation_groups = None
+        val_indices = None
         split = None
         if allow_early_stopping:
             split = early_stopping_split(
@@ -205,6 +212,9 @@ class FitLoopMixin:
         variables_before = _snapshot_variables(model) if incremental else None
         progress = TrainingProgress(history, done)
 
+        # The threshold until the last fit's is chosen (checkpoints, interruptions).
+        threshold = self._provisional_threshold(n_classes, incremental)
+
         def fitted_attributes(n_iter, best_epoch):
             attributes = {
                 k: v for k, v in vars(self).items() if k in VALIDATION_ATTRIBUTES
@@ -218,6 +228,7 @@ class FitLoopMixin:
                 n_iter_=n_iter,
                 best_epoch_=best_epoch,
                 validation_groups_=validation_groups,
+                threshold_=threshold,
             )
             return attributes
 
@@ -301,7 +312,13 @@ class FitLoopMixin:
                         f"weights of epoch {best}, the best validation loss so far, "
                         f"were restored and the estimator is fitted with them "
                         f"(n_iter_={progress.n_iter}); the {type(exc).__name__} is "
-                        "raised again.",
+                        "raised again."
+                        + (
+                            f" threshold={self.threshold!r} was not chosen: "
+                            f"threshold_ is {threshold}."
+                            if n_classes == 2 and isinstance(self.threshold, str)
+                            else ""
+                        ),
                         UserWarning,
                         stacklevel=4,
                     )
@@ -313,10 +330,113 @@ class FitLoopMixin:
                 best_epoch = stopper.best_epoch + 1
             done = progress.n_iter
 
+        threshold = self._fitted_threshold(
+            threshold,
+            n_classes,
+            model,
+            source,
+            y_encoded,
+            val_indices,
+            incremental=incremental,
+            allow_early_stopping=allow_early_stopping,
+        )
         # Fitted attributes are set together, after training succeeded, so a failed
         # or interrupted fit never leaves a half-fitted estimator behind.
         self._set_fitted(fitted_attributes(done, best_epoch), model)
         return self
+
+    def _provisional_threshold(self, n_classes, incremental):
+        """Return ``threshold_`` before a string ``threshold`` is chosen.
+
+        None for more than 2 classes; a float parameter as is; for a string, the
+        previous fit's ``threshold_`` when continuing one, else 0.5.
+        """
+        if n_classes != 2:
+            return None
+        if not isinstance(self.threshold, str):
+            return float(self.threshold)
+        previous = vars(self).get("threshold_") if incremental else None
+        return 0.5 if previous is None else float(previous)
+
+    def _fitted_threshold(
+        self,
+        provisional,
+        n_classes,
+        model,
+        source,
+        y_encoded,
+        val_indices,
+        *,
+        incremental,
+        allow_early_stopping,
+    ):
+        """Return the ``threshold_`` of this fit: chosen on the validation set.
+
+        Only a string ``threshold`` of a binary problem is chosen, with
+        :func:`~skbreast._training.threshold.choose_threshold`, on the positive-class
+        probabilities (as ``predict_proba`` gives them, test-time augmentation
+        included) of the held-out early-stopping samples, which the model was never
+        trained on. Without them it warns and returns 0.5; a ``partial_fit``
+        continuing a fit keeps the previous ``threshold_`` without a warning.
+        """
+        metric = self.threshold
+        if n_classes != 2 or not isinstance(metric, str):
+            return provisional
+        if not allow_early_stopping and incremental:
+            return provisional
+        name = type(self).__name__
+        if val_indices is None:
+            if not allow_early_stopping:
+                reason = "partial_fit holds out no validation set"
+            elif self.early_stopping is False:
+                reason = "early_stopping=False holds out no validation set"
+            else:
+                reason = (
+                    "early_stopping='auto' held out no validation set (it needs at "
+                    "least 100 training images and, with groups, at least 2 "
+                    "patients of every class)"
+                )
+            warnings.warn(
+                f"{name}(threshold={metric!r}) chooses the threshold on the "
+                f"early-stopping validation set, but {reason}: threshold_ is 0.5. "
+                "Use early_stopping=True (with groups, to hold out patients) or a "
+                "float threshold.",
+                UserWarning,
+                stacklevel=5,
+            )
+            return 0.5
+        logits_net = logits_model(model)
+        predictor = TTAModel(logits_net) if self.tta else logits_net
+        logits = predict_in_batches(
+            predictor, _Subset(source, val_indices), PREDICT_BATCH_SIZE
+        )
+        threshold = choose_threshold(
+            y_encoded, val_indices, expit(logits[:, 0]), metric
+        )
+        if threshold is None:
+            warnings.warn(
+                f"{name}(threshold={metric!r}): the early-stopping validation set "
+                "holds a single class, on which no threshold can be chosen: "
+                "threshold_ is 0.5.",
+                UserWarning,
+                stacklevel=5,
+            )
+            return 0.5
+        return threshold
+
+
+class _Subset:
+    """The images ``indices`` of an image source, as a source of their own."""
+
+    def __init__(self, source, indices):
+        self.source = source
+        self.indices = np.asarray(indices)
+
+    def __len__(self):
+        return len(self.indices)
+
+    def take(self, indices):
+        return self.source.take(self.indices[indices])
 
 
 def _snapshot_variables(model):

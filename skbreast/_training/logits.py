@@ -7,7 +7,7 @@ supplies ``_validate_images`` and the ``tta``/``n_threads`` parameters.
 """
 
 import numpy as np
-from scipy.special import expit, softmax
+from scipy.special import expit, logit, softmax
 from sklearn.utils.validation import check_is_fitted
 
 from skbreast._training.batches import predict_in_batches
@@ -42,11 +42,15 @@ class LogitsClassifierMixin(KerasModelPickleMixin):
         Returns
         -------
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            Pre-activation scores; positive values favour ``classes_[1]`` in the
-            binary case.
+            Pre-activation scores. Binary: the logit minus ``logit(threshold_)``,
+            so that :meth:`predict` gives ``classes_[1]`` exactly where the score is
+            positive (the plain logit at the default ``threshold_`` of 0.5; a
+            shift, so rankings and ROC curves are unchanged).
         """
         logits = self._logits(X)
-        return logits[:, 0] if logits.shape[1] == 1 else logits
+        if logits.shape[1] == 1:
+            return logits[:, 0] - self._logit_threshold()
+        return logits
 
     def predict_proba(self, X):
         """Return class probabilities.
@@ -80,12 +84,21 @@ class LogitsClassifierMixin(KerasModelPickleMixin):
         Returns
         -------
         y_pred : ndarray of shape (n_samples,)
-            Predicted labels, of the same type as the labels seen in fit.
+            Predicted labels, of the same type as the labels seen in fit. Binary:
+            ``classes_[1]`` where its probability exceeds ``threshold_`` (compared
+            in logit space, ``logit > logit(threshold_)``); more classes: the most
+            probable one.
         """
         logits = self._logits(X)
         if logits.shape[1] == 1:
-            return self.classes_[(logits[:, 0] > 0).astype(int)]
+            cut = self._logit_threshold()
+            return self.classes_[(logits[:, 0] > cut).astype(int)]
         return self.classes_[np.argmax(logits, axis=1)]
+
+    def _logit_threshold(self):
+        """``logit(threshold_)``: 0.0 where ``threshold_`` is 0.5, None or absent."""
+        threshold = getattr(self, "threshold_", None)
+        return 0.0 if threshold is None else float(logit(float(threshold)))
 
     def _set_fitted(self, attributes, model):
         for name, value in attributes.items():

@@ -151,7 +151,9 @@ def run(args, argv):
     )
     estimators, params = make_estimators(args)
     try:
-        X, y, groups, names, summary = load_data(args, image_size)
+        X, y, groups, names, summary, coords = load_data(
+            args, image_size, return_coords=True
+        )
     except (ValueError, OSError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
     log(
@@ -187,6 +189,10 @@ def run(args, argv):
                 baselines=args.baselines,
                 colour_check=args.colour_check,
                 test=test,
+                coords=coords,
+                # The data's second class (1: malignant, idc) is the positive
+                # one, whatever the names' alphabetical order ("non_idc" > "idc").
+                pos_label=names[1],
             )
     except ValueError as exc:
         raise CLIError(str(exc).splitlines()[0]) from None

@@ -107,10 +107,13 @@ def _decode(paths, image_size, load_pixels):
     return X[:filled], kept
 
 
-def load_data(args, image_size, binary=True):
+def load_data(args, image_size, binary=True, *, return_coords=False):
     """Return ``(X, y, groups, target_names, summary)`` for the parsed ``args``.
 
-    ``binary=False`` accepts data with more than two classes.
+    ``binary=False`` accepts data with more than two classes. With
+    ``return_coords=True`` a sixth item follows: the ``(x, y)`` slide position
+    of every image, an int array of shape (n_images, 2), for the IDC layout
+    (None for other layouts).
     """
     import numpy as np
 
@@ -131,6 +134,7 @@ def load_data(args, image_size, binary=True):
         X, y, groups = data.images[idx], data.target[idx], data.groups[idx]
         names = [str(t) for t in data.target_names]
         source = "built-in"
+        coords = None
     else:
         kind = detect_layout(args.data)
         layout = {
@@ -163,6 +167,9 @@ def load_data(args, image_size, binary=True):
         X, kept = _decode(paths, image_size, load_pixels)
         y = np.asarray(data.target)[idx][kept]
         groups = None if data.groups is None else np.asarray(data.groups)[idx][kept]
+        coords = None
+        if kind == "idc":
+            coords = np.stack([data.x, data.y], axis=1)[idx][kept].astype(np.int64)
         source = str(Path(args.data).resolve())
     y = np.asarray(y).astype(int)
     if not len(y):
@@ -179,6 +186,8 @@ def load_data(args, image_size, binary=True):
             for c in range(len(names))
         ),
     }
+    if return_coords:
+        return X, y, groups, names, summary, coords
     return X, y, groups, names, summary
 
 

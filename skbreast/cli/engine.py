@@ -48,12 +48,16 @@ def run_comparison(
     baselines=True,
     colour_check=True,
     test=None,
+    coords=None,
+    pos_label=None,
 ):
     """Cross-validate ``estimators`` for the benchmark; return the result.
 
     ``baselines`` and ``colour_check`` are the shortcut checks of
     :func:`~skbreast.model_selection.compare_models`; ``test`` is ``None`` or an
-    external test set ``(X_test, y_test, groups_test)``.
+    external test set ``(X_test, y_test, groups_test)``; ``coords`` the slide
+    position of every patch (IDC), for the report's slide maps; ``pos_label``
+    the positive class (None: the greater label).
     """
     from skbreast.model_selection import compare_models
 
@@ -74,5 +78,7 @@ def run_comparison(
         X_test=X_test,
         y_test=y_test,
         groups_test=groups_test,
+        coords=coords,
+        pos_label=pos_label,
         verbose=1,
     )

@@ -90,6 +90,16 @@ def _labels_for_model(y, names, classes):
     return index[np.asarray(y)]
 
 
+def _positive_is_first(names, classes):
+    """Whether the data's positive class (its second) is the model's first class.
+
+    IDC names its classes ``["non_idc", "idc"]`` (1: idc) while a model fitted
+    on those names sorts them, ``classes_ == ["idc", "non_idc"]``: evaluate then
+    scores the model's first class so that precision and recall describe idc.
+    """
+    return len(names) == 2 and names[1] == classes[0] and names[0] == classes[1]
+
+
 def _predict(estimator, X):
     import numpy as np
 
@@ -101,12 +111,13 @@ def _predict(estimator, X):
     return np.concatenate(parts)
 
 
-def held_out_metrics(y_true, y_score, groups):
+def held_out_metrics(y_true, y_score, groups, threshold=0.5):
     """Every metric of the registry on one binary evaluation, under its key.
 
     ``y_true`` holds 0/1 class indices (1: the model's second class, the positive
-    one); patient-level metrics are added when ``groups`` are known. Undefined
-    metrics are NaN.
+    one); patient-level metrics are added when ``groups`` are known. Images with
+    ``y_score > threshold`` (the model's ``threshold_``) are predicted positive.
+    Undefined metrics are NaN.
     """
     import warnings
 
@@ -115,19 +126,27 @@ def held_out_metrics(y_true, y_score, groups):
     with warnings.catch_warnings():
         # An undefined metric is NaN in the report; its warnings are noise here.
         warnings.simplefilter("ignore")
-        return compute_metrics(y_true, y_score, groups=groups, pos_label=1)
+        return compute_metrics(
+            y_true, y_score, groups=groups, pos_label=1, threshold=threshold
+        )
 
 
-def confidence_intervals(y_true, y_score, groups, n_resamples, random_state):
+def confidence_intervals(
+    y_true, y_score, groups, n_resamples, random_state, threshold=0.5
+):
     """Return ``{metric: {...}}`` 95% intervals from a patient (cluster) bootstrap."""
     if n_resamples < 1:
         return {}
+    import functools
+
     from skbreast.metrics import get_metric
     from skbreast.model_selection import bootstrap_ci
 
     # ROC AUC by name: bootstrap_ci computes it for all resamples at once.
     metrics = {
-        key: "roc_auc" if key == "roc_auc" else get_metric(key).score
+        key: "roc_auc"
+        if key == "roc_auc"
+        else functools.partial(get_metric(key).score, threshold=threshold)
         for key in _INTERVAL_METRICS
     }
     intervals = {}
@@ -190,10 +209,42 @@ def _figures(out, y_true, y_score, y_pred, classes, history, name):
     return list(figures)
 
 
-def write_evaluation_report(out, payload, rows, figures):
+def _slide_maps(out, coords, groups, y_true, y_score, positive, name):
+    """Save the slide maps of the best and worst patient; return their captions.
+
+    IDC data only (patch positions and patients); ``{}`` otherwise, or when a
+    patient's patches share a cell of the map.
+    """
+    if coords is None or groups is None:
+        return {}
+    from skbreast import plotting
+    from skbreast.model_selection._report_maps import patient_maps
+    from skbreast.report import save_figure
+
+    try:
+        maps, _ = patient_maps(
+            coords, groups, y_true == 1, y_score, pos_label=positive, name=name
+        )
+    except ValueError as exc:
+        log(f"No slide maps: {exc}")
+        return {}
+    captions = {}
+    for which, caption, fig in maps:
+        fname = f"slide_map_{which}.png"
+        save_figure(fig, os.path.join(out, fname))
+        plotting._pyplot().close(fig)
+        captions[fname] = caption
+    return captions
+
+
+def write_evaluation_report(
+    out, payload, rows, figures, *, classification=None, captions=None
+):
     """Write report.md, report.html, metrics.json and metrics.csv into ``out``.
 
-    Returns the path of report.html.
+    ``classification`` is the classification report as a table (the text of
+    the payload otherwise); ``captions`` names figures without a standard
+    caption. Returns the path of report.html.
     """
     from skbreast.report import evaluation_report, write_csv, write_json, write_report
 
@@ -217,8 +268,9 @@ def write_evaluation_report(out, payload, rows, figures):
     report = evaluation_report(
         rows,
         note=payload["note"],
-        classification_report=payload["classification_report"],
+        classification_report=classification or payload["classification_report"],
         figures=figures,
+        captions=captions,
         warnings=payload["warnings"],
         command=payload["command"],
         versions=payload["versions"],
@@ -229,10 +281,14 @@ def write_evaluation_report(out, payload, rows, figures):
 
 def run(args, argv):
     """Run the ``evaluate`` command; return the exit status."""
-    from sklearn.metrics import classification_report, confusion_matrix
+    from sklearn.metrics import confusion_matrix
 
     from skbreast.cli.data import load_data
     from skbreast.cli.estimators import load_model_file
+    from skbreast.model_selection._classification import (
+        classification_table,
+        report_table,
+    )
     from skbreast.report import metric_rows
 
     start = time.perf_counter()
@@ -260,8 +316,8 @@ def run(args, argv):
     )
     log(f"Images are resized to {height}x{width}, the model's input size")
     try:
-        X, y, groups, names, summary = load_data(
-            data_args, (height, width), binary=False
+        X, y, groups, names, summary, coords = load_data(
+            data_args, (height, width), binary=False, return_coords=True
         )
     except (ValueError, OSError) as exc:
         raise CLIError(str(exc).splitlines()[0]) from None
@@ -273,11 +329,21 @@ def run(args, argv):
     predict_start = time.perf_counter()
     y_score = _predict(estimator, X)[:, 1]
     predict_time = time.perf_counter() - predict_start
-    y_pred = (y_score > 0.5).astype(int)
-    scores = held_out_metrics(y_true, y_score, groups)
+    # The data's second class (idc, malignant) is the positive one, even where
+    # the model's classes_ sort it first ("idc" < "non_idc").
+    flip = _positive_is_first(names, classes)
+    # What the model's predict does: positive above its threshold_ (0.5 unless
+    # fit chose or was given another).
+    threshold = getattr(estimator, "threshold_", None)
+    threshold = 0.5 if threshold is None else float(threshold)
+    if flip:  # positive: the model's first class, so above 1 - threshold_
+        classes, y_true, y_score = classes[::-1], 1 - y_true, 1 - y_score
+        threshold = 1.0 - threshold
+    y_pred = (y_score > threshold).astype(int)
+    scores = held_out_metrics(y_true, y_score, groups, threshold)
     log("Bootstrapping confidence intervals ...")
     intervals = confidence_intervals(
-        y_true, y_score, groups, args.n_resamples, args.random_state
+        y_true, y_score, groups, args.n_resamples, args.random_state, threshold
     )
     warnings = []
     if groups is None:
@@ -296,11 +362,13 @@ def run(args, argv):
         f"{len(y_true)} images ({summary['patients']} patients), without training; "
         f"95% confidence intervals from a bootstrap of {unit} "
         f"({args.n_resamples} resamples). Positive class: {classes[1]}; an image is "
-        "predicted positive above probability 0.5."
+        f"predicted positive above probability {threshold:.4g} of {classes[1]} "
+        # threshold_ cuts the probability of the model's classes_[1], which is
+        # the negative class when flipped (then the cut above is 1 - threshold_).
+        f"(the model's threshold_ = {1.0 - threshold if flip else threshold:.4g} "
+        f"for class {estimator.classes_[1]})."
     )
-    report_text = classification_report(
-        y_true, y_pred, labels=[0, 1], target_names=classes, digits=3, zero_division=0
-    )
+    report = classification_table(y_true, y_pred, labels=[0, 1], target_names=classes)
     payload = {
         "command": "skbreast " + " ".join(shlex.quote(a) for a in argv),
         "versions": versions(),
@@ -318,15 +386,25 @@ def run(args, argv):
         "metrics": {k: (None if math.isnan(v) else v) for k, v in scores.items()},
         "confidence_intervals": intervals,
         "confusion_matrix": confusion_matrix(y_true, y_pred, labels=[0, 1]).tolist(),
-        "classification_report": report_text,
+        "classification_report": {
+            k: [None if v != v else v for v in column] for k, column in report.items()
+        },
         "predict_time_s": round(predict_time, 3),
     }
     history = {
         k: list(v) for k, v in (getattr(estimator, "history_", {}) or {}).items()
     }
     figures = _figures(out, y_true, y_score, y_pred, classes, history, name)
+    captions = _slide_maps(out, coords, groups, y_true, y_score, classes[1], name)
     rows = metric_rows(scores, intervals)
-    path = write_evaluation_report(out, payload, rows, figures)
+    path = write_evaluation_report(
+        out,
+        payload,
+        rows,
+        figures + list(captions),
+        classification=report_table(report),
+        captions=captions,
+    )
     for _, label, _, shown, ci in rows:
         print(f"{label}: {shown}" + (f" {ci}" if ci else ""))
     print(f"Report: {path} ({time.perf_counter() - start:.0f} s)")

@@ -1,9 +1,12 @@
 """``skbreast predict``: score image files and folders with a model file, to CSV.
 
 One row per image: its path, the predicted label, one probability per class and
-an error column. Unreadable files get an error and no prediction, and the run goes
-on (unless ``--strict``). The CSV is written under a temporary name and renamed
-when complete, so an interrupted run never leaves half a file.
+an error column. The label is what the model's ``predict`` gives: for a binary
+model, the second class where its probability exceeds the model's ``threshold_``
+(0.5 unless tuned in fit), else the most probable class. Unreadable files get an
+error and no prediction, and the run goes on (unless ``--strict``). The CSV is
+written under a temporary name and renamed when complete, so an interrupted run
+never leaves half a file.
 """
 
 import csv
@@ -36,8 +39,11 @@ def add_parser(sub):
         help="predict image files or folders with a model file, to CSV",
         description="Predict every image named or found (recursively) under the "
         "folders given. Images are resized to the model's input size. The CSV has "
-        "the columns path, label (the predicted class), proba_<class> for every "
-        "class and error; unreadable files get an error and no prediction.",
+        "the columns path, label (the predicted class, as the model's predict gives "
+        "it: for a binary model the second class where its probability exceeds "
+        "the model's threshold_, which the log states; otherwise the most probable "
+        "class), proba_<class> for every class and error; unreadable files get an "
+        "error and no prediction.",
         formatter_class=HelpFormatter,
     )
     parser.add_argument("model", metavar="MODEL", help="model file (.skb)")
@@ -184,6 +190,7 @@ def _predict_rows(estimator, files, args, overlay_names):
     import numpy as np
 
     classes = estimator.classes_
+    threshold = binary_threshold(estimator)
     batch_size = args.batch_size
     with progress(len(files), "Predicting") as bar:
         for start in range(0, len(files), batch_size):
@@ -203,9 +210,24 @@ def _predict_rows(estimator, files, args, overlay_names):
                     continue
                 p = proba[j]
                 j += 1
-                label = classes[int(np.argmax(p))]
+                if threshold is None:
+                    label = classes[int(np.argmax(p))]
+                else:
+                    label = classes[int(p[1] > threshold)]
                 yield [path, str(label)] + [f"{v:.6f}" for v in p] + [""]
             bar.update(len(batch))
+
+
+def binary_threshold(estimator):
+    """Return the probability threshold of a binary model's ``predict``, or None.
+
+    ``predict`` gives ``classes_[1]`` where its probability exceeds
+    ``threshold_`` (0.5 when the model has none); None with more classes.
+    """
+    if len(estimator.classes_) != 2:
+        return None
+    threshold = getattr(estimator, "threshold_", None)
+    return 0.5 if threshold is None else float(threshold)
 
 
 def run(args, argv):
@@ -236,10 +258,17 @@ def _run(args, argv):
     if args.tta:
         estimator.set_params(tta=True)
     height, width, channels = (int(d) for d in estimator.image_shape_)
+    threshold = binary_threshold(estimator)
     log(
         f"Predicting {len(files)} images with {plain_path(args.model)} "
         f"({type(estimator).__name__}); images are resized to {height}x{width}, "
         "the model's input size"
+        + (
+            ""
+            if threshold is None
+            else f"; label {estimator.classes_[1]} where proba_"
+            f"{estimator.classes_[1]} > {threshold:.6g} (the model's threshold_)"
+        )
     )
     header = ["path", "label"] + [f"proba_{c}" for c in estimator.classes_]
     header.append("error")

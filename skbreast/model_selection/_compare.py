@@ -26,6 +26,7 @@ from skbreast.model_selection._fold_scores import score_runs
 from skbreast.model_selection._folds import make_splits, repeats, resolve_cv
 from skbreast.model_selection._leakage import check_external, check_splits
 from skbreast.model_selection._result import ComparisonResult
+from skbreast.model_selection._result_patients import check_coords
 from skbreast.model_selection._shortcuts import colour_variants
 
 
@@ -49,6 +50,7 @@ def compare_models(
     X_test=None,
     y_test=None,
     groups_test=None,
+    coords=None,
     verbose=0,
 ):
     """Cross-validate several classifiers on the same folds, by patient.
@@ -175,6 +177,13 @@ def compare_models(
         patient (a warning names any shared id; without both ``groups`` and
         ``groups_test`` a warning says nothing could be checked).
 
+    coords : array-like of shape (n_samples, 2), default=None
+        The ``(x, y)`` pixel position of every patch's top-left corner in its
+        slide (``x`` and ``y`` of :func:`skbreast.datasets.load_idc`). Kept as
+        ``result.coords``; with patients, the report draws the slide maps
+        (:func:`skbreast.plotting.plot_slide_map`) of each model's best and
+        worst patient.
+
     verbose : int, default=0
         Print one line per fit on stderr when positive.
 
@@ -187,6 +196,8 @@ def compare_models(
         :meth:`~ComparisonResult.colour_sensitivity`,
         :meth:`~ComparisonResult.external_table`,
         :meth:`~ComparisonResult.patient_table`,
+        :meth:`~ComparisonResult.patient_extent`,
+        :meth:`~ComparisonResult.classification_report`,
         :meth:`~ComparisonResult.plot_roc`,
         :meth:`~ComparisonResult.plot_calibration` and
         :meth:`~ComparisonResult.write_report`.
@@ -210,9 +221,14 @@ def compare_models(
 
     Notes
     -----
-    Predictions are the thresholded scores (probability above 0.5, or a
-    positive decision function): what ``predict`` returns for a binary
-    classifier, computed without a second pass over the test images. A metric
+    Predictions are the thresholded scores (probability above the fitted
+    model's ``threshold_``, 0.5 without one, or a positive decision function):
+    what ``predict`` returns for a binary classifier, computed without a second
+    pass over the test images; per fold, pooled with ``"first"`` and on the
+    external test set, each prediction is that of the model that scored it.
+    With ``pooling="mean"`` the mean score is cut at the mean threshold of the
+    models that scored the sample (their mean margin ``p - threshold_`` is
+    positive). A metric
     undefined on a fold (ROC AUC of a test fold with one class, precision
     without a positive prediction) is NaN there, with the reason in
     ``result.fold_notes``; means and standard deviations are over the folds
@@ -257,6 +273,7 @@ def compare_models(
     named = named_estimators(estimators)
     y, classes, pos_label, neg_label = check_target(y, pos_label)
     groups = check_samples(X, y, groups)
+    coords = check_coords(coords, len(y))
     names, custom = check_scoring(scoring, groups is not None)
     baseline_named = resolve_baselines(baselines, X, named)
     check_roc_auc_kept(names, baselines=bool(baseline_named), colour_check=colour_check)
@@ -340,6 +357,7 @@ def compare_models(
         per_model=per_model,
         y=y,
         groups=groups,
+        coords=coords,
         classes=classes,
         pos_label=pos_label,
         neg_label=neg_label,

@@ -1,8 +1,9 @@
 """The cross-validation run of :func:`compare_models`: every model on every split.
 
 Each (model, split) pair is one joblib task that fits a clone and keeps its
-positive-class scores on the test set (and on the colour check's variants);
-with an external test set, every model is also fitted once on all the data.
+positive-class scores on the test set (and on the colour check's variants) and
+the decision threshold of the fitted clone; with an external test set, every
+model is also fitted once on all the data.
 """
 
 import sys
@@ -27,6 +28,21 @@ def positive_score(estimator, X, pos_label):
         return decision[:, col], "decision_function"
     # A 1-D decision function favours classes_[1] where positive.
     return (decision if col == 1 else -decision), "decision_function"
+
+
+def fitted_threshold(estimator):
+    """Return the probability threshold of ``predict`` of a fitted binary model.
+
+    skbreast's classifiers predict ``classes_[1]`` where its probability exceeds
+    ``threshold_`` (chosen inside each fit with ``threshold="balanced_accuracy"``,
+    on that fit's training patients only); the final step of a pipeline counts.
+    0.5 (what ``predict`` of a scikit-learn classifier does) when absent or None.
+    """
+    steps = getattr(estimator, "steps", None)
+    if steps:
+        estimator = steps[-1][1]
+    threshold = getattr(estimator, "threshold_", None)
+    return 0.5 if threshold is None else float(threshold)
 
 
 def fit_and_score(
@@ -110,6 +126,7 @@ def fit_and_score(
         predict_time=predict_time,
         history=None if history is None else {k: list(v) for k, v in history.items()},
         n_iter=getattr(estimator, "n_iter_", None),
+        threshold=fitted_threshold(estimator),
         estimator=estimator if keep else None,
         colour=colour,
         colour_time=colour_time,

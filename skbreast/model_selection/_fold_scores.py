@@ -2,7 +2,10 @@
 
 The statistics of the pooled predictions (bootstrap, paired tests) are the
 result's; here each split's test set is scored on its own, with the reason
-wherever a metric is undefined.
+wherever a metric is undefined. The metrics of predicted labels use each split's
+fitted model's own threshold (``threshold_``, see
+:func:`~skbreast.model_selection._cv_run.fitted_threshold`), so that they score
+what that model's ``predict`` returns.
 """
 
 import numpy as np
@@ -53,7 +56,9 @@ def score_runs(runs, every, splits, names, custom, y, groups, labels, colour):
         fold_scores = {m: np.full(len(splits), np.nan) for m in names}
         fold_notes = {m: [] for m in names}
         for k, ((_, test), run) in enumerate(zip(splits, model_runs)):
-            run.y_pred = predicted_positive(run.score, kind, pos_is_second)
+            run.y_pred = predicted_positive(
+                run.score, kind, pos_is_second, getattr(run, "threshold", 0.5)
+            )
             values, reasons = fold_metrics(
                 names,
                 custom,
@@ -80,7 +85,9 @@ def score_runs(runs, every, splits, names, custom, y, groups, labels, colour):
                         {},
                         y01[test],
                         score,
-                        predicted_positive(score, kind, pos_is_second),
+                        predicted_positive(
+                            score, kind, pos_is_second, getattr(run, "threshold", 0.5)
+                        ),
                         kind == "predict_proba",
                         None,
                         labels,

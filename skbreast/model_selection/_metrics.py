@@ -255,14 +255,21 @@ def undefined_reason(name, data, pos_label, neg_label):
     return "undefined on these samples"
 
 
-def predicted_positive(score, kind, pos_is_second):
+def predicted_positive(score, kind, pos_is_second, threshold=0.5):
     """Return whether ``predict`` of a binary classifier gives the positive class.
 
-    ``predict`` is ``classes_[argmax(proba)]`` (ties: the first class) or
-    ``classes_[decision > 0]``; the positive class wins a tie only when it is
-    ``classes_[0]``.
+    ``predict`` is ``classes_[1]`` where its probability exceeds the model's
+    ``threshold_`` (``threshold``: a float, or one per score; 0.5 is
+    ``classes_[argmax(proba)]``, ties to the first class) or ``classes_[decision >
+    0]``. ``score`` is the positive class's: when that is ``classes_[0]``, its
+    score is ``1 - p`` and ``predict`` gives it where ``p <= threshold``, so the
+    positive class wins a tie only then.
     """
-    cut = 0.5 if kind == "predict_proba" else 0.0
+    if kind == "predict_proba":
+        threshold = np.asarray(threshold, dtype=np.float64)
+        cut = threshold if pos_is_second else 1.0 - threshold
+    else:
+        cut = 0.0
     return score > cut if pos_is_second else score >= cut
 
 

@@ -27,7 +27,16 @@ def prediction_table(runs, splits, repeat, y, pos_label, neg_label):
         "y_pred": np.concatenate(
             [np.where(r.y_pred, pos_label, neg_label) for r in runs]
         ),
+        "threshold": np.concatenate(
+            [np.full(len(test), run_threshold(r)) for r, (_, test) in zip(runs, splits)]
+        ),
     }
+
+
+def run_threshold(run):
+    """Return the probability threshold of ``predict`` of one run's model."""
+    threshold = getattr(run, "threshold", None)
+    return 0.5 if threshold is None else float(threshold)
 
 
 def resolve_pooling(pooling, splits, repeat, n_samples):
@@ -66,15 +75,28 @@ def pool(p, pooling, kind, y, groups, labels, n_splits, pos_is_second):
     """Pool one model's prediction table ``p`` into one score per sample.
 
     ``labels`` is ``(pos_label, neg_label)``; ``kind`` the model's score kind.
-    Returns the Bunch of :meth:`ComparisonResult.pooled`.
+    Returns the Bunch of :meth:`ComparisonResult.pooled`. Its predicted labels
+    are those of the models' thresholds (``threshold_``, 0.5 without one): with
+    ``"first"``, each sample's label is the one its split's model predicted;
+    with ``"mean"``, see below.
     """
     pos_label, neg_label = labels
+    thresholds = p.get("threshold")
+    if thresholds is None:  # a table without thresholds: predict's default
+        thresholds = np.full(len(p["index"]), 0.5)
     if pooling == "first":
         keep = p["repeat"] == 0
         order = np.argsort(p["index"][keep], kind="stable")
         index = p["index"][keep][order]
         score = p["y_score"][keep][order]
         split = p["split"][keep][order]
+        if "y_pred" in p:
+            # The labels predict gave, at the threshold of the split's model.
+            positive = p["y_pred"][keep][order] == pos_label
+        else:
+            positive = predicted_positive(
+                score, kind, pos_is_second, thresholds[keep][order]
+            )
     else:
         n = len(y)
         counts = np.bincount(p["index"], minlength=n)
@@ -85,7 +107,17 @@ def pool(p, pooling, kind, y, groups, labels, n_splits, pos_is_second):
         first_split = np.full(n, n_splits)
         np.minimum.at(first_split, p["index"], p["split"])
         split = first_split[index]
-    positive = predicted_positive(score, kind, pos_is_second)
+        # The mean score is cut at the mean of the thresholds of the models that
+        # scored the sample: each model predicts where its margin p - t is
+        # positive, and the mean margin mean(p) - mean(t) is positive exactly
+        # where the mean score exceeds the mean threshold. So a sample is
+        # positive when its models, on average, put it above their own cut;
+        # with one threshold everywhere it is that threshold (0.5 exactly).
+        mean_threshold = (
+            np.bincount(p["index"], weights=thresholds, minlength=n)[index]
+            / counts[index]
+        )
+        positive = predicted_positive(score, kind, pos_is_second, mean_threshold)
     y_true = y[index]
     return Bunch(
         index=index,
@@ -103,11 +135,14 @@ def external_predictions(external, pos_label, neg_label, pos_is_second):
     """Return the ``external`` Bunch of a result from the external runs."""
     predictions = {}
     for name, run in external.runs.items():
-        positive = predicted_positive(run.score, run.kind, pos_is_second)
+        # The labels of the model fitted on all the data, at its threshold_.
+        threshold = run_threshold(run)
+        positive = predicted_positive(run.score, run.kind, pos_is_second, threshold)
         predictions[name] = {
             "y_true": external.y,
             "y_score": run.score,
             "y_pred": np.where(positive, pos_label, neg_label),
+            "threshold": np.full(len(run.score), threshold),
         }
     return Bunch(
         y=external.y,

@@ -16,13 +16,14 @@ import time
 from pathlib import Path
 
 import numpy as np
-from sklearn.metrics import classification_report, confusion_matrix, roc_curve
+from sklearn.metrics import confusion_matrix, roc_curve
 
 from skbreast.metrics._operating_points import best_point
 from skbreast.model_selection._report_checks import _EXTERNAL_METRICS
 from skbreast.model_selection._report_content import build_report
 from skbreast.model_selection._report_data import _payload, _write_csvs
 from skbreast.model_selection._report_format import OPERATING_POINTS, PAIRED_METRICS
+from skbreast.model_selection._report_maps import slide_map_figures
 from skbreast.report import save_figure, write_json
 from skbreast.report import write_report as write_report_files
 
@@ -59,6 +60,11 @@ def _statistics(result, n_worst):
         if result.groups is not None
         else {}
     )
+    stats["extent"] = (
+        {n: result.patient_extent(n) for n in result.names}
+        if result.groups is not None
+        else {}
+    )
     # Two images per patient at most: the worst patients' worst images.
     stats["worst"] = {
         n: result.worst_images(n, n_worst, max_per_patient=2) for n in result.names
@@ -83,15 +89,7 @@ def _statistics(result, n_worst):
             )
             for k in range(result.n_splits)
         )
-        pooled = result.pooled(n)
-        stats["classification_report"][n] = classification_report(
-            pooled.y_true,
-            pooled.y_pred,
-            labels=labels,
-            target_names=[str(v) for v in labels],
-            digits=3,
-            zero_division=0,
-        )
+        stats["classification_report"][n] = result.classification_report(n)
     result.timing["statistics"] += time.perf_counter() - start
     stats["shortcut"] = result.shortcut_check() if result.baselines else None
     stats["colour"] = (
@@ -130,6 +128,8 @@ def _figures(result, stats, X, explain):
         stats["confusion"],
         display_labels=[str(result.neg_label), str(result.pos_label)],
     )
+    maps, stats["slide_maps"] = slide_map_figures(result)
+    figures.update(maps)
     histories = {n: h for n, h in result.histories.items() if h}
     if histories:
         figures["training_curves.png"] = plot_training_curves(histories)

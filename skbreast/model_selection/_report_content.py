@@ -2,12 +2,14 @@
 
 Sections in order: the table with intervals, the published protocol's numbers
 when it was used, the shortcut and colour checks, external validation, the
-paired comparisons, operating points, figures, the error analysis, the
-classification reports, the leakage check and the run.
+paired comparisons, operating points, figures, the error analysis (patients
+with their extent, worst images, slide maps), the classification reports (as
+tables), the leakage check and the run.
 """
 
 import numpy as np
 
+from skbreast.model_selection._classification import report_table
 from skbreast.model_selection._format import (
     MINUS,
     format_p,
@@ -31,7 +33,6 @@ from skbreast.report import (
     BulletList,
     Figure,
     Paragraph,
-    Preformatted,
     Report,
     Section,
     Table,
@@ -262,47 +263,43 @@ def _blocks(result, stats, payload, notes, figures):
         s.append(Figure("training_curves.png", "Training curves"))
 
     s.append(Section("Error analysis"))
+    if stats["extent"]:
+        s += _extent_blocks(result, stats)
     for n in result.names:
         s.append(Section(n, level=3))
         if n in stats["patients"]:
-            t = stats["patients"][n]
-            shown = t.rows()[:N_PATIENT_ROWS]
-            score_head = (
-                f"Mean p({result.pos_label})"
-                if result.score_kind[n] == "predict_proba"
-                else "Mean decision value"
-            )
-            s.append(
-                Paragraph(
-                    f"Patients, worst first ({len(shown)} of {len(t['patient'])}; "
-                    "all in patients.csv):",
-                )
-            )
-            s.append(
-                Table(
-                    [
-                        "Patient",
-                        "True label",
-                        "Images",
-                        score_head,
-                        "Share correct",
-                    ],
-                    [
-                        [str(a), str(b), str(c), f"{d:.3f}", f"{e:.0%}"]
-                        for a, b, c, d, e in shown
-                    ],
-                )
-            )
+            s += _patient_blocks(result, stats, n)
         for fname in (f"gradcam_{n}.png", f"worst_images_{n}.png"):
             if fname in figures:
                 s.append(Figure(fname, f"Worst-scored images of {n}"))
         if n in notes:
             s.append(Paragraph(f"{n}: {notes[n]}"))
+        maps = stats.get("slide_maps", {}).get(n)
+        if maps is not None:
+            if maps.files:
+                s.append(
+                    Paragraph(
+                        "Slide maps of the patients whose out-of-fold "
+                        "probabilities fit best and worst (per-patient Brier "
+                        f"score, among {maps.rule}): every patch at its place in "
+                        "the slide, the ground truth left, the predicted "
+                        f"probability of {result.pos_label} right; grey: no patch."
+                    )
+                )
+            s += [Figure(fname, caption) for fname, caption in maps.files]
+            if maps.note:
+                s.append(Paragraph(f"{n}: {maps.note}"))
 
     s.append(Section("Classification reports (pooled out-of-fold predictions)"))
+    s.append(
+        Paragraph(
+            "scikit-learn's classification report of every model's pooled "
+            f"out-of-fold predictions; the positive class is {result.pos_label}."
+        )
+    )
     for n in result.names:
         s.append(Section(n, level=3))
-        s.append(Preformatted(stats["classification_report"][n].rstrip()))
+        s.append(report_table(stats["classification_report"][n]))
 
     s.append(Section("Leakage check"))
     lk = result.leakage
@@ -381,3 +378,70 @@ def _blocks(result, stats, payload, notes, figures):
 
 def _fmt_thr(value):
     return "n/a" if not np.isfinite(value) else f"{value:.3g}"
+
+
+def _patient_blocks(result, stats, n):
+    """Return the table of one model's worst patients, with their extent."""
+    t = stats["patients"][n]
+    shown = t.rows()[:N_PATIENT_ROWS]
+    extent = stats["extent"][n]
+    shares = {
+        p: (a, b)
+        for p, a, b in zip(
+            extent["patient"], extent["true_share"], extent["predicted_share"]
+        )
+    }
+    score_head = (
+        f"Mean p({result.pos_label})"
+        if result.score_kind[n] == "predict_proba"
+        else "Mean decision value"
+    )
+    return [
+        Paragraph(
+            f"Patients, worst first ({len(shown)} of {len(t['patient'])}; all in "
+            f"patients.csv). Share {result.pos_label}: true and predicted share "
+            f"of the patient's images that are {result.pos_label}.",
+        ),
+        Table(
+            [
+                "Patient",
+                "True label",
+                "Images",
+                score_head,
+                "Share correct",
+                f"Share {result.pos_label}, true",
+                f"Share {result.pos_label}, predicted",
+            ],
+            [
+                [str(a), str(b), str(c), f"{d:.3f}", f"{e:.0%}"]
+                + [f"{v:.0%}" for v in shares[a]]
+                for a, b, c, d, e in shown
+            ],
+        ),
+    ]
+
+
+def _extent_blocks(result, stats):
+    """Return Pearson's r of the true and predicted shares, per model."""
+    body = []
+    for n in result.names:
+        r = stats["extent"][n].correlation
+        body.append(
+            [
+                n,
+                _fmt_ci(r.statistic, r.ci_low, r.ci_high),
+                format_p(r.pvalue),
+                str(r.n_patients),
+                r.note,
+            ]
+        )
+    return [
+        Paragraph(
+            f"Extent: for every patient, the share of its images that are "
+            f"{result.pos_label} against the share predicted {result.pos_label} "
+            "(pooled out-of-fold predictions); Pearson's r over patients with "
+            "its 95% confidence interval (Fisher's z). A high r: the model sees "
+            "how much of a patient's tissue is affected, not only whether."
+        ),
+        Table(["Model", "Pearson r [95% CI]", "p", "Patients", "Note"], body),
+    ]

@@ -117,7 +117,11 @@ def _payload(result, stats, meta):
             },
             "epochs_run": [_plain(v) for v in result.n_iter[name]],
             "confusion_matrix": np.asarray(stats["confusion"][name]).tolist(),
-            "classification_report": stats["classification_report"][name],
+            "classification_report": _plain(dict(stats["classification_report"][name])),
+            "patient_extent": _extent_payload(stats["extent"].get(name)),
+            "slide_maps": [f for f, _ in stats["slide_maps"][name].files]
+            if name in stats.get("slide_maps", {})
+            else [],
             "patients": _plain(dict(stats["patients"][name]))
             if name in stats["patients"]
             else None,
@@ -150,6 +154,13 @@ def _metrics_payload(result, rows, name):
             "folds": [_num(v) for v in values],
         }
     return metrics
+
+
+def _extent_payload(table):
+    """Return one model's patient extent and correlation, for metrics.json."""
+    if table is None:
+        return None
+    return {"patients": _plain(dict(table)), "pearson": _plain(dict(table.correlation))}
 
 
 def _plain(value):

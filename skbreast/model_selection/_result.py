@@ -20,6 +20,7 @@ from skbreast.model_selection._pooling import (
     pool_all,
     prepare_pooled,
 )
+from skbreast.model_selection._result_patients import PatientMethods
 from skbreast.model_selection._result_state import result_attributes
 from skbreast.model_selection._result_stats import (
     external_bootstrap,
@@ -30,7 +31,7 @@ from skbreast.model_selection._result_stats import (
 from skbreast.model_selection._shortcuts import colour_table, shortcut_check
 
 
-class ComparisonResult:
+class ComparisonResult(PatientMethods):
     """Cross-validated scores of several classifiers on the same splits.
 
     Returned by :func:`compare_models`; not created directly. It holds the
@@ -56,13 +57,18 @@ class ComparisonResult:
     predictions : dict of str to dict of ndarray
         Per model, every out-of-fold prediction: ``index`` (the sample),
         ``split``, ``repeat``, ``y_true``, ``y_score`` (positive-class
-        probability, or decision value) and ``y_pred``.
+        probability, or decision value), ``y_pred`` (the label ``predict`` gave)
+        and ``threshold`` (the ``threshold_`` of the split's fitted model, 0.5
+        without one).
         ``pandas.DataFrame(result.predictions["cnn"])`` makes it a table.
     score_kind : dict of str to str
         ``"predict_proba"`` or ``"decision_function"``, per model.
     groups : ndarray or None
         The patient of every sample; ``unit`` is ``"patient"`` with them
         (intervals resample patients) and ``"image"`` without.
+    coords : ndarray of shape (n_samples, 2) or None
+        The ``(x, y)`` slide position of every patch, when given to
+        :func:`compare_models`: the report then draws slide maps.
     splits : list of (ndarray, ndarray)
         The train and test indices of every split; ``repeat`` gives each
         split's repeat.
@@ -99,7 +105,7 @@ class ComparisonResult:
         What the stain normaliser of the colour check could not do, per split.
     external : Bunch or None
         With an external test set: ``predictions`` per model (``y_true``,
-        ``y_score``, ``y_pred``), ``n_samples``, ``n_patients``,
+        ``y_score``, ``y_pred``, ``threshold``), ``n_samples``, ``n_patients``,
         ``shared_patients`` (patient ids also in the training data, or None
         when unchecked), ``duplicates``, ``notes``, ``fit_time`` and, with
         ``return_estimator=True``, the ``estimators`` fitted on all the
@@ -200,8 +206,9 @@ class ComparisonResult:
         -------
         pooled : :class:`~sklearn.utils.Bunch`
             ``index`` (samples, ascending), ``y_true``, ``is_positive``,
-            ``y_score``, ``y_pred`` (labels), ``groups`` (or None) and ``split``
-            (the first split that tested each sample), pooled as
+            ``y_score``, ``y_pred`` (labels, at the models' ``threshold_``: see
+            the Notes of :func:`compare_models`), ``groups`` (or None) and
+            ``split`` (the first split that tested each sample), pooled as
             ``pooling_description`` says.
         """
         return self._pooled[self._check_name(name)]

@@ -24,6 +24,7 @@ def result_attributes(
     external=None,
     y,
     groups,
+    coords=None,
     classes,
     pos_label,
     neg_label,
@@ -53,6 +54,7 @@ def result_attributes(
     attributes.neg_label = neg_label
     attributes.y = y
     attributes.groups = groups
+    attributes.coords = coords
     attributes.unit = "patient" if groups is not None else "image"
     attributes.splits = splits
     attributes.repeat = repeat

@@ -248,10 +248,14 @@ def external_bootstrap(result, name, n_resamples):
     y_score = ext.predictions[name]["y_score"]
     is_positive = ext.y == result.pos_label
     kind = ext.score_kind[name]
+    y_pred = ext.predictions[name].get("y_pred")
     data = prepare(
         is_positive,
         y_score,
-        predicted_positive(y_score, kind, result._pos_is_second),
+        # The labels of the model fitted on all the data, at its threshold_.
+        predicted_positive(y_score, kind, result._pos_is_second)
+        if y_pred is None
+        else y_pred == result.pos_label,
         probability=kind == "predict_proba",
         groups=ext.groups,
     )

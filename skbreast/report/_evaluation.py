@@ -71,6 +71,7 @@ def evaluation_report(
     command=None,
     versions=None,
     data=None,
+    captions=None,
 ):
     """Return the report of one held-out evaluation.
 
@@ -80,8 +81,11 @@ def evaluation_report(
         From :func:`metric_rows`.
     note : str
         What was evaluated, on what, and how the intervals were made.
-    classification_report : str
-        :func:`sklearn.metrics.classification_report`'s text.
+    classification_report : Table or str
+        The classification report: a table (what ``skbreast evaluate`` gives,
+        from the same function as
+        :meth:`skbreast.model_selection.ComparisonResult.classification_report`),
+        or :func:`sklearn.metrics.classification_report`'s text, shown as is.
     figures : list of str, default=()
         File names of the figures in the report's folder.
     warnings : list of str, default=()
@@ -92,6 +96,9 @@ def evaluation_report(
         ``{package: version}``.
     data : dict, default=None
         A summary of the data (``{name: value}``).
+    captions : dict of str to str, default=None
+        Captions of figures by file name, for figures without a standard one
+        (e.g. the slide maps of the best and the worst patient).
 
     Returns
     -------
@@ -112,17 +119,18 @@ def evaluation_report(
         ["Metric", "Value", "95% CI"],
         [[label, shown, ci] for _, label, _, shown, ci in rows],
     )
+    if isinstance(classification_report, str):
+        classification_report = Preformatted(classification_report.rstrip())
     sections = [
         Section("", [Paragraph(note), table]),
-        Section(
-            "Classification report", [Preformatted(classification_report.rstrip())]
-        ),
+        Section("Classification report", [classification_report]),
     ]
+    captions = {**FIGURE_CAPTIONS, **(captions or {})}
     if figures:
         sections.append(
             Section(
                 "Figures",
-                [Figure(f, FIGURE_CAPTIONS.get(f, f[:-4])) for f in figures],
+                [Figure(f, captions.get(f, f[:-4])) for f in figures],
             )
         )
     run = [f"Command: {command}"] if command else []
