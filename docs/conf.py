@@ -45,8 +45,9 @@ numpydoc_attributes_as_param_list = True
 numpydoc_xref_param_type = False
 
 # -- sphinx-gallery ------------------------------------------------------------
-# Examples run for real on the built-in synthetic data; each must stay well under a
-# minute on two CPU cores. Build without running them: ``-D plot_gallery=0``.
+# Examples run for real, on a few dozen IDC patients of ../shared/data (the
+# synthetic sample where it is absent); each must stay about a minute on two CPU
+# cores. Build without running them: ``-D plot_gallery=0``.
 sphinx_gallery_conf = {
     "examples_dirs": str(ROOT / "examples"),
     "gallery_dirs": "auto_examples",
