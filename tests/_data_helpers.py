@@ -19,6 +19,7 @@ def shared_data_dir():
 SHARED_DATA = shared_data_dir()
 BREAKHIS_REAL = SHARED_DATA / "breakhis_100x_half"
 PCAM_REAL = SHARED_DATA / "pcam_subset"
+IDC_REAL = SHARED_DATA / "idc_subset" / "IDC_regular_ps50_idx5"
 
 
 def write_image(path, size=(6, 4), color=(200, 100, 150), mode="RGB", fmt=None):

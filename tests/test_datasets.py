@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 from _data_helpers import (
     BREAKHIS_REAL,
+    IDC_REAL,
     PCAM_REAL,
     make_breakhis_tree,
     make_idc_tree,
@@ -299,3 +300,23 @@ def test_most_common_size_guess_corrected(tmp_path, monkeypatch):
     monkeypatch.setattr(_base, "_SIZE_SAMPLE", 1)
     make_breakhis_tree(tmp_path, size=(7, 5), odd_size=(9, 9))
     assert load_breakhis(tmp_path).images.shape == (10, 5, 7, 3)
+
+
+@pytest.mark.skipif(not IDC_REAL.is_dir(), reason="shared IDC data absent")
+def test_load_idc_real_coordinates():
+    # Three real patients: every patch's x, y and label are those of its file
+    # name, on the data set's 50-px grid, one patch per position.
+    import re
+
+    patients = sorted(p.name for p in IDC_REAL.iterdir() if p.is_dir())[:3]
+    for patient in patients:
+        data = load_idc(IDC_REAL / patient)
+        paths = load_idc(IDC_REAL / patient, return_paths=True).filenames
+        assert data.images.shape[1:] == (50, 50, 3)
+        assert set(data.groups) == {patient}
+        assert len(data.images) == len(paths) > 0
+        for path, x, y, label in zip(paths, data.x, data.y, data.target):
+            m = re.search(r"_x(\d+)_y(\d+)_class([01])\.png$", str(path))
+            assert (int(m[1]), int(m[2]), int(m[3])) == (x, y, label)
+        assert np.all((data.x - 1) % 50 == 0) and np.all((data.y - 1) % 50 == 0)
+        assert len(set(zip(data.x.tolist(), data.y.tolist()))) == len(data.x)
