@@ -105,6 +105,8 @@ def test_warning_fires_when_the_classes_differ_in_colour_only():
         "validation on other patients or sites",
     ):
         assert words in warning
+    # Every patient holds one class here: a batch effect is possible.
+    assert "within slides" not in warning
     # Prominent in the summary, and the baselines are marked as such.
     table = result.summary()
     assert table.warnings == [warning]
@@ -117,6 +119,26 @@ def test_warning_fires_when_the_classes_differ_in_colour_only():
     }
     # Baselines are no candidates: no pairwise comparison among them.
     assert result.comparisons() == []
+
+
+def test_warning_says_when_the_colour_cue_lies_within_slides():
+    # Patients holding both classes (as IDC's do) share their slide's staining:
+    # the warning says the cue is partly within slides, not only batches.
+    X, y, groups = patches(colour=True)
+    with pytest.warns(UserWarning, match="Possible shortcut"):
+        result = compare_models(
+            {"texture": texture_model()},
+            X,
+            y,
+            groups=groups // 2,
+            cv=3,
+            random_state=0,
+            baselines=True,
+        )
+    assert "100% of the images belong to patients with images of both classes" in (
+        result.shortcut_warning
+    )
+    assert "not proof of a batch effect" in result.shortcut_warning
 
 
 def test_warning_stays_silent_when_the_classes_differ_in_texture_only():
