@@ -174,6 +174,9 @@ def test_every_table_fits_a_1280_px_window(tmp_path):
         n_samples=96, image_size=(24, 24), n_patients=24, random_state=0
     )
     test = np.isin(data.groups, np.unique(data.groups)[:6])
+    # Slide positions: each patient's patches on a 4-wide grid (slide maps).
+    rank = np.array([np.sum(data.groups[:i] == g) for i, g in enumerate(data.groups)])
+    coords = np.column_stack([rank % 4 * 50, rank // 4 * 50])[~test]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = compare_models(
@@ -191,10 +194,18 @@ def test_every_table_fits_a_1280_px_window(tmp_path):
             X_test=data.images[test],
             y_test=data.target[test],
             groups_test=data.groups[test],
+            coords=coords,
         )
     path = result.write_report(tmp_path / "report")
     page = path.read_text(encoding="utf-8")
-    for section in ("Shortcut check", "Colour sensitivity", "External validation"):
+    for section in (
+        "Shortcut check",
+        "Colour sensitivity",
+        "External validation",
+        "Classification report",
+        "Pearson r",
+        "Slide maps of the patients",
+    ):
         assert section in page
     edges = _table_right_edges(page, tmp_path)
     assert len(edges) >= 7 and max(edges) <= 1280, edges
