@@ -462,13 +462,16 @@ def mixed_patient_share(y, groups):
     --------
     >>> mixed_patient_share([0, 1, 0, 0], ["a", "a", "b", "b"])
     0.5
+    >>> mixed_patient_share(["benign", "malignant"], ["a", "a"])
+    1.0
     """
     if groups is None:
         return None
-    y, groups = np.asarray(y), np.asarray(groups)
-    _, patient = np.unique(groups, return_inverse=True)
-    classes = np.zeros((patient.max() + 1, 2), dtype=bool)
-    classes[patient, (y == y.max()).astype(int)] = True
+    # Inverse indices: labels of any type (strings too) and any two classes.
+    _, label = np.unique(np.asarray(y), return_inverse=True)
+    _, patient = np.unique(np.asarray(groups), return_inverse=True)
+    classes = np.zeros((patient.max() + 1, label.max() + 1), dtype=bool)
+    classes[patient, label] = True
     return float(np.mean(classes.all(axis=1)[patient]))
 
 
