@@ -289,6 +289,7 @@ def run(args, argv):
         classification_table,
         report_table,
     )
+    from skbreast.model_selection._cv_run import fitted_threshold
     from skbreast.report import metric_rows
 
     start = time.perf_counter()
@@ -334,8 +335,7 @@ def run(args, argv):
     flip = _positive_is_first(names, classes)
     # What the model's predict does: positive above its threshold_ (0.5 unless
     # fit chose or was given another).
-    threshold = getattr(estimator, "threshold_", None)
-    threshold = 0.5 if threshold is None else float(threshold)
+    threshold = fitted_threshold(estimator)
     if flip:  # positive: the model's first class, so above 1 - threshold_
         classes, y_true, y_score = classes[::-1], 1 - y_true, 1 - y_score
         threshold = 1.0 - threshold

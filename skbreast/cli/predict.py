@@ -224,10 +224,11 @@ def binary_threshold(estimator):
     ``predict`` gives ``classes_[1]`` where its probability exceeds
     ``threshold_`` (0.5 when the model has none); None with more classes.
     """
+    from skbreast.model_selection._cv_run import fitted_threshold
+
     if len(estimator.classes_) != 2:
         return None
-    threshold = getattr(estimator, "threshold_", None)
-    return 0.5 if threshold is None else float(threshold)
+    return fitted_threshold(estimator)
 
 
 def run(args, argv):
