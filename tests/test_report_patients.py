@@ -140,6 +140,62 @@ def test_report_sections(patient_report):
     ]
 
 
+def test_patients_csv_carries_the_shares(patient_report):
+    import csv
+
+    result, out, _ = patient_report
+    with open(out / "patients.csv", newline="") as f:
+        rows = [r for r in csv.DictReader(f) if r["model"] == "svm"]
+    extent = result.patient_extent("svm")
+    assert len(rows) == 12
+    for row in rows:
+        i = extent["patient"].index(int(row["patient"]))
+        assert float(row["true_share"]) == pytest.approx(extent["true_share"][i])
+        assert float(row["predicted_share"]) == pytest.approx(
+            extent["predicted_share"][i]
+        )
+
+
+def test_plot_slide_map_of_one_patient(patient_report):
+    result, _, _ = patient_report
+    pooled = result.pooled("logistic")
+    mine = pooled.groups == 5
+    fig = result.plot_slide_map(5, "logistic")
+    truth, proba = fig.axes[0], fig.axes[1]
+    # 4x4 patches at (500..650, 1000..1150): one pixel per patch, nothing empty.
+    cells = proba.get_images()[0].get_array()
+    assert cells.shape == (4, 4) and not np.ma.is_masked(cells)
+    xy = result.coords[pooled.index[mine]]
+    order = np.lexsort((xy[:, 0], xy[:, 1]))  # row by row, as the image
+    np.testing.assert_allclose(cells.ravel(), pooled.y_score[mine][order])
+    np.testing.assert_array_equal(
+        truth.get_images()[0].get_array().ravel(),
+        pooled.is_positive[mine][order].astype(int),
+    )
+    texts = {t.get_text() for t in fig.findobj(lambda a: hasattr(a, "get_text"))}
+    assert "logistic: patient 5" in texts
+
+
+@pytest.mark.parametrize(
+    "patient, name, match",
+    [
+        (99, "logistic", "Patient 99 has no pooled prediction"),
+        (5, "svm", "needs probabilities"),
+    ],
+)
+def test_plot_slide_map_errors(patient_report, patient, name, match):
+    result, _, _ = patient_report
+    with pytest.raises(ValueError, match=match):
+        result.plot_slide_map(patient, name)
+
+
+def test_plot_slide_map_needs_coords():
+    X, y, groups, _ = idc_like()
+    result = compare_models([LogisticRegression()], X, y, groups=groups, cv=3)
+    with pytest.raises(ValueError, match="pass groups and coords"):
+        result.plot_slide_map(0)
+
+
 def test_best_and_worst_patient_by_brier(patient_report):
     from skbreast.model_selection._result_patients import slide_map_picks
 

@@ -178,6 +178,12 @@ def _plain(value):
     return value
 
 
+def _shares(extent, patient):
+    """``[true_share, predicted_share]`` of ``patient`` in an extent table."""
+    i = extent["patient"].index(patient)
+    return [extent["true_share"][i], extent["predicted_share"][i]]
+
+
 def _write_csvs(out, result, payload, stats):
     """Write metrics.csv, summary.csv, predictions.csv and patients.csv if known."""
     folds = [f"fold_{k + 1}" for k in range(result.n_splits)]
@@ -204,8 +210,12 @@ def _write_csvs(out, result, payload, stats):
         first = next(iter(stats["patients"].values()))
         write_csv(
             out / "patients.csv",
-            ["model", *first],
-            ([name, *row] for name, t in stats["patients"].items() for row in t.rows()),
+            ["model", *first, "true_share", "predicted_share"],
+            (
+                [name, *row, *_shares(stats["extent"][name], row[0])]
+                for name, t in stats["patients"].items()
+                for row in t.rows()
+            ),
         )
     header = ["model", "index", "split", "repeat", "y_true", "y_score", "y_pred"]
     write_csv(

@@ -232,3 +232,67 @@ class PatientMethods:
             labels=labels,
             target_names=[str(v) for v in labels],
         )
+
+    def plot_slide_map(self, patient, name=None, **kwargs):
+        """Draw one patient's slide map from the pooled out-of-fold predictions.
+
+        The patches of ``patient`` laid back out at the positions given to
+        :func:`compare_models` as ``coords``: the ground truth beside the
+        probability of ``pos_label`` that the split's model (which never saw
+        this patient) gave each patch, on one colour scale. The report draws
+        each model's best and worst patient the same way.
+
+        Parameters
+        ----------
+        patient : object
+            The patient's id, as in ``groups`` (see :meth:`patient_table`).
+        name : str, default=None
+            The model; may be omitted when there is one.
+        **kwargs
+            Passed on to :func:`skbreast.plotting.plot_slide_map` (e.g.
+            ``patch_size``, ``axes``, ``cmap``).
+
+        Returns
+        -------
+        fig : matplotlib Figure
+            The figure holding the two maps and the colour bar.
+
+        Raises
+        ------
+        ValueError
+            If no patients or no ``coords`` were given to :func:`compare_models`,
+            the model gives no probabilities, or ``patient`` is not one of the
+            patients.
+
+        See Also
+        --------
+        skbreast.plotting.plot_slide_map : The plot for any positions and scores.
+        """
+        from skbreast.plotting import plot_slide_map
+
+        name = self._check_name(name)
+        if self.groups is None or self.coords is None:
+            raise ValueError(
+                "plot_slide_map needs patients and patch positions: pass groups "
+                "and coords to compare_models."
+            )
+        if self.score_kind[name] != "predict_proba":
+            raise ValueError(
+                f"plot_slide_map needs probabilities, but {name!r} gives "
+                f"{self.score_kind[name]} scores."
+            )
+        pooled = self.pooled(name)
+        mine = np.asarray(pooled.groups) == patient
+        if not mine.any():
+            raise ValueError(
+                f"Patient {patient!r} has no pooled prediction; the patients are "
+                "listed by patient_table()."
+            )
+        kwargs.setdefault("title", f"{name}: patient {patient}")
+        kwargs.setdefault("label", f"probability of {self.pos_label}")
+        return plot_slide_map(
+            np.asarray(self.coords)[pooled.index[mine]],
+            pooled.y_score[mine],
+            pooled.is_positive[mine].astype(int),
+            **kwargs,
+        )
