@@ -17,11 +17,16 @@ sides, asserted), and seeds the models with the same seed. Every fold fits:
 Each skbreast model is scored on the fold's test patients at 0.5 and at the
 threshold ``threshold="balanced_accuracy"`` chose: the one that maximises balanced
 accuracy on its own early-stopping validation patients (the model is fitted once
-with it; the threshold changes no weight, so the 0.5 scores are the default's). The test
-patients never reach the threshold. Scores: ROC AUC, balanced accuracy, F1,
-precision and recall of the IDC class, accuracy, mean ± sd over folds x seeds and
-the sd of the per-seed means. Fit times are wall and CPU seconds of this process
-(``time.process_time``); name the CPU beside them (``lscpu``).
+with it; the threshold changes no weight, so the 0.5 scores are the default's).
+The test patients never reach the threshold. The same fit is also scored with
+test-time augmentation (``tta=True``, read at predict time: the eight flips and
+rotations averaged; rows ``tta_*``) and at the training share of positives
+(``at_prior``, the balanced-accuracy cut-off of a calibrated model, a function of
+the training labels only); the records keep every test probability. Scores: ROC
+AUC, balanced accuracy, F1, precision and recall of the IDC class, accuracy,
+mean ± sd over folds x seeds and the sd of the per-seed means. Fit times are wall
+and CPU seconds of this process (``time.process_time``); name the CPU beside them
+(``lscpu``). ``idc_paired.py`` gives the paired per-fold differences of two rows.
 
 Published patient-disjoint results on the full set (162 slides): F1 0.718,
 balanced accuracy 0.842 (Cruz-Roa et al. 2014); F1 0.765, 0.847 (Janowczyk &
