@@ -167,7 +167,10 @@ def run_keras(seed, epochs, X, y, train, test):
 def summary(records):
     """Mean ± sd over every fold of every seed, and the sd of the seed means."""
     rows = {}
-    keys = sorted({(r["model"], v) for r in records for v in r if "at_" in v})
+    # A scored variant is the one kind of entry that holds a dict of scores.
+    keys = sorted(
+        {(r["model"], v) for r in records for v in r if isinstance(r[v], dict)}
+    )
     for model, variant in keys:
         mine = [r for r in records if r["model"] == model and variant in r]
         row = {"n_folds": len(mine)}
@@ -306,7 +309,7 @@ def main(argv=None):
                         f"{v}: AUC {rec[v]['roc_auc']:.3f} "
                         f"bal {rec[v]['balanced_accuracy']:.3f} F1 {rec[v]['f1']:.3f}"
                         for v in rec
-                        if "at_" in v
+                        if isinstance(rec[v], dict)
                     ),
                     flush=True,
                 )
