@@ -167,13 +167,15 @@ def run_keras(seed, epochs, X, y, train, test):
     }
 
 
+def variants(record):
+    """The scored variants of a record: the entries that hold a dict of scores."""
+    return [k for k, v in record.items() if isinstance(v, dict) and "roc_auc" in v]
+
+
 def summary(records):
     """Mean ± sd over every fold of every seed, and the sd of the seed means."""
     rows = {}
-    # A scored variant is the one kind of entry that holds a dict of scores.
-    keys = sorted(
-        {(r["model"], v) for r in records for v in r if isinstance(r[v], dict)}
-    )
+    keys = sorted({(r["model"], v) for r in records for v in variants(r)})
     for model, variant in keys:
         mine = [r for r in records if r["model"] == model and variant in r]
         row = {"n_folds": len(mine)}
@@ -323,8 +325,7 @@ def main(argv=None):
                     + ", ".join(
                         f"{v}: AUC {rec[v]['roc_auc']:.3f} "
                         f"bal {rec[v]['balanced_accuracy']:.3f} F1 {rec[v]['f1']:.3f}"
-                        for v in rec
-                        if isinstance(rec[v], dict)
+                        for v in variants(rec)
                     ),
                     flush=True,
                 )
