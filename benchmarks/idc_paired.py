@@ -25,9 +25,14 @@ def rows(spec):
     path, model, variant = spec.rsplit(":", 2)
     with open(path) as f:
         records = json.load(f)["records"]
-    mine = {(r["seed"], r["fold"]): r for r in records if r["model"] == model}
+    # Records of older runs may lack a variant (e.g. at_prior): they are skipped.
+    mine = {
+        (r["seed"], r["fold"]): r
+        for r in records
+        if r["model"] == model and variant in r
+    }
     if not mine:
-        raise SystemExit(f"No {model!r} records in {path}.")
+        raise SystemExit(f"No {model!r} records with {variant!r} in {path}.")
     return mine, variant
 
 
