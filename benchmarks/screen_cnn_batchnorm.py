@@ -35,28 +35,27 @@ import bench_idc  # noqa: E402
 
 
 def build_cnn_batchnorm(
-    input_shape=(50, 50, 3),
-    n_outputs=1,
+    input_shape,
+    n_outputs,
     *,
-    filters=(32, 64, 128),
-    kernel_size=3,
-    conv_dropout=0.25,
-    dense_units=(128, 64),
-    dense_dropout=0.5,
-    input_scale=1 / 255,
-    seed=None,
-    flip=False,
-    rotate90=False,
-    stain_jitter=0.0,
-    zoom=0.0,
+    filters,
+    kernel_size,
+    conv_dropout,
+    dense_units,
+    dense_dropout,
+    input_scale,
+    seed,
+    **augmentation,
 ):
-    """``skbreast.models.build_cnn`` with batch normalisation before each ReLU."""
+    """``skbreast.models.build_cnn`` with batch normalisation before each ReLU.
+
+    Called by ``CNNClassifier`` with every argument (its defaults live there), and
+    ``augmentation`` holds its ``flip``, ``rotate90``, ``stain_jitter`` and ``zoom``.
+    """
     input_shape = check_input_shape(input_shape)
     n_outputs = check_n_outputs(n_outputs)
     inputs, x = image_input(input_shape, input_scale)
-    x = augmentation_layers(
-        x, flip=flip, rotate90=rotate90, stain_jitter=stain_jitter, zoom=zoom, seed=seed
-    )
+    x = augmentation_layers(x, **augmentation, seed=seed)
     for i, n_filters in enumerate(filters):
         x = keras.layers.Conv2D(
             int(n_filters),
