@@ -260,8 +260,6 @@ def load(args):
 
 def fewer_patients(train, groups, fraction, seed, fold):
     """A random ``fraction`` of the training patients (whole patients, seeded)."""
-    if groups is None:
-        raise SystemExit("--train-fraction needs patients (not --data pcam)")
     patients = np.unique(groups[train])
     rng = np.random.RandomState(1000 * seed + fold)
     keep = rng.choice(patients, max(2, round(fraction * len(patients))), replace=False)
@@ -270,8 +268,6 @@ def fewer_patients(train, groups, fraction, seed, fold):
 
 def fewer_patches(train, groups, fraction, seed, fold):
     """A random ``fraction`` of every training patient's patches (seeded)."""
-    if groups is None:
-        raise SystemExit("--train-fraction needs patients (not --data pcam)")
     rng = np.random.RandomState(1000 * seed + fold)
     keep = [
         rng.choice(mine, max(1, round(fraction * len(mine))), replace=False)
@@ -331,6 +327,8 @@ def main(argv=None):
         parser.error("--params must be a JSON object of parameter names to values")
     if not 0 < args.train_fraction <= 1:
         parser.error("--train-fraction must be in (0, 1]")
+    if args.train_fraction < 1 and args.data == "pcam":
+        parser.error("--train-fraction draws patients: PCam has none")
 
     X, y, groups, splits = load(args)
     print(

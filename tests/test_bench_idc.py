@@ -63,9 +63,11 @@ def test_fewer_patches_keeps_every_patient_and_their_share(bench, fold):
     np.testing.assert_array_equal(counts, [5, 10, 2, 3])
 
 
-def test_fewer_needs_patients(bench):
-    with pytest.raises(SystemExit, match="needs patients"):
-        bench.fewer_patches(np.arange(4), None, 0.5, seed=0, fold=0)
+def test_train_fraction_needs_patients(bench, capsys):
+    # Refused before any data is read.
+    with pytest.raises(SystemExit):
+        bench.main(["--data", "pcam", "--train-fraction", "0.5"])
+    assert "PCam has none" in capsys.readouterr().err
 
 
 def test_smooth_leaves_isolated_patches_and_other_patients_alone(screen):
